@@ -1,0 +1,18 @@
+/* The global context: store paths and mode, from options and environment. */
+#ifndef SKIFF_SRC_CONTEXT_H
+#define SKIFF_SRC_CONTEXT_H
+
+#include "cli.h"
+
+/* Fill CTX's defaults from the environment: rootless or not, and the store
+ * and runtime directories (podman's rules, see DESIGN.md "Storage").  Values
+ * already set (from --root/--runroot) are kept. */
+int context_init (struct skiff_context *ctx, struct error **err);
+
+/* Create the runtime directory if needed: private (0700) and owned by us.
+ * Refuses a directory owned by someone else (a /tmp squatter). */
+int context_ensure_runroot (struct skiff_context *ctx, struct error **err);
+
+void context_free (struct skiff_context *ctx);
+
+#endif
