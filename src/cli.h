@@ -19,9 +19,11 @@ struct skiff_context
   bool is_rootless;      /* not running as real root */
   uid_t uid;
   gid_t gid;
+  struct userns_config *userns; /* loaded on first use: context_userns() */
 };
 
 struct command;
+struct userns_config;
 typedef int (*command_fn) (struct skiff_context *ctx, int argc, char **argv,
                            struct error **err);
 

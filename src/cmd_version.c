@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "format.h"
 #include "libutil/jobj.h"
 #include "libutil/mem.h"
 
@@ -79,7 +80,7 @@ run (struct skiff_context *ctx, int argc, char **argv, struct error **err)
   v = version_json ();
   if (format == NULL)
     print_text (v);
-  else if (strcmp (format, "json") == 0 || strcmp (format, "{{json .}}") == 0)
+  else if (format_is_json (format))
     {
       cleanup_free char *s = jobj_to_string (v, true);
       printf ("%s\n", s);

@@ -14,6 +14,7 @@
 #include "context.h"
 #include "libutil/fs.h"
 #include "libutil/mem.h"
+#include "userns.h"
 
 static char *
 home_dir (void)
@@ -108,9 +109,31 @@ context_ensure_runroot (struct skiff_context *ctx, struct error **err)
   return 0;
 }
 
+const struct userns_config *
+context_userns (struct skiff_context *ctx, struct error **err)
+{
+  struct userns_config *cfg;
+
+  if (ctx->userns)
+    return ctx->userns;
+  cfg = xmalloc0 (sizeof *cfg);
+  if (userns_load_config (ctx->uid, ctx->gid, ctx->is_rootless, cfg, err) < 0)
+    {
+      free (cfg);
+      return NULL;
+    }
+  ctx->userns = cfg;
+  return cfg;
+}
+
 void
 context_free (struct skiff_context *ctx)
 {
+  if (ctx->userns)
+    {
+      userns_config_free (ctx->userns);
+      free (ctx->userns);
+    }
   free (ctx->root);
   free (ctx->runroot);
   free (ctx->storage_driver);

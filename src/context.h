@@ -13,6 +13,10 @@ int context_init (struct skiff_context *ctx, struct error **err);
  * Refuses a directory owned by someone else (a /tmp squatter). */
 int context_ensure_runroot (struct skiff_context *ctx, struct error **err);
 
+/* The user namespace configuration, read from /etc/subuid and /etc/subgid
+ * on first use and kept, so its warning is printed once per invocation. */
+const struct userns_config *context_userns (struct skiff_context *ctx, struct error **err);
+
 void context_free (struct skiff_context *ctx);
 
 #endif

@@ -13,8 +13,16 @@
 #include "libutil/mem.h"
 
 static const struct command *const commands[] = {
+  &cmd_history_command,
+  &cmd_image_command,
+  &cmd_images_command,
   &cmd_info_command,
+  &cmd_inspect_command,
+  &cmd_pull_command,
+  &cmd_rmi_command,
+  &cmd_tag_command,
   &cmd_unshare_command,
+  &cmd_untag_command,
   &cmd_version_command,
   NULL,
 };
@@ -80,7 +88,7 @@ parse_global (int argc, char **argv, struct skiff_context *ctx, struct error **e
   int c;
 
   cli_getopt_reset ();
-  while ((c = getopt_long (argc, argv, "+hv", global_opts, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, "+:hv", global_opts, NULL)) != -1)
     {
       switch (c)
         {

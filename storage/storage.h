@@ -97,10 +97,10 @@ struct storage_extract_result
  * on descriptors and no symlink is ever followed: names with "..", entries
  * below a symlink, hardlinks leaving the layer or to missing targets, and
  * corrupt or truncated archives fail the whole extraction.  Absolute names
- * count from the layer root.  Character and block devices are skipped where
- * mknod is not allowed, sockets always.
+ * count from the layer root.  Device nodes and sockets are skipped: the
+ * runtime provides /dev.
  *
- * Ownership and whiteout devices need the caller to run as root in the
+ * Owners other than the caller's need the caller to run as root in the
  * layer's user namespace; this function makes no namespace or process and
  * is safe after fork, not in a signal handler.  On failure DEST_DIRFD holds
  * a partial layer that the caller must remove: extract into a temporary
@@ -210,7 +210,8 @@ int storage_blob_stage_new (struct storage_store *s, struct storage_blob_stage *
 int storage_blob_stage_fd (const struct storage_blob_stage *st);
 const char *storage_blob_stage_path (const struct storage_blob_stage *st);
 /* fsync and rename under DIGEST, which the caller has verified while
- * writing; the blob is leased to S.  The stage is spent either way. */
+ * writing; the blob is leased to S.  After a failure the stage is still
+ * uncommitted: free it, which deletes the file. */
 int storage_blob_stage_commit (struct storage_store *s, struct storage_blob_stage *st,
                                const char *digest, struct error **err);
 /* Free a stage; an uncommitted one is deleted. */
@@ -262,7 +263,9 @@ const char *storage_layer_stage_diff_path (const struct storage_layer_stage *st)
  * and diff_id; created 0 means now) and rename the stage into layers/.
  * When another process committed the same chain ID first, this stage goes
  * to the trash and the call succeeds.  The parent must exist.  The layer
- * is leased to S.  The stage is spent on success. */
+ * is leased to S in the calling process, so commit in the process that
+ * goes on to store the image (extract in a child, commit in the parent).
+ * The stage is spent on success. */
 int storage_layer_stage_commit (struct storage_store *s, struct storage_layer_stage *st,
                                 const struct storage_layer *layer, struct error **err);
 /* Free a stage; an uncommitted one is moved to the trash. */
@@ -316,7 +319,7 @@ int storage_image_untag (struct storage_store *s, const char *name, struct error
 
 /* Called under the exclusive lock before a record goes; a negative return
  * (with *err set) refuses the deletion.  The hook for "image in use by a
- * container". */
+ * container".  It may read the store but not change it. */
 typedef int (*storage_image_check_fn) (const struct storage_image *img, void *data,
                                        struct error **err);
 /* Delete image ID (full "sha256:<hex>") and whatever only it used: its

@@ -1,0 +1,22 @@
+/* The JSON shapes of images for `inspect` (docker's keys) and `images
+ * --format json` (podman's list entry). */
+#ifndef SKIFF_SRC_IMAGE_JSON_H
+#define SKIFF_SRC_IMAGE_JSON_H
+
+#include <json-c/json.h>
+
+#include "storage/storage.h"
+
+/* The image's config blob, parsed (it is verified against its digest). */
+json_object *image_json_config (struct storage_store *s, const struct storage_image *img,
+                                struct error **err);
+
+/* docker inspect's object for IMG. */
+json_object *image_json_inspect (struct storage_store *s, const struct storage_image *img,
+                                 struct error **err);
+
+/* podman images --format json's object for IMG. */
+json_object *image_json_list_entry (struct storage_store *s, const struct storage_image *img,
+                                    struct error **err);
+
+#endif
