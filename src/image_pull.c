@@ -6,10 +6,10 @@
  * 2. fetch_manifest: by tag or digest; an index gives way to the platform's
  *    manifest; schema1 and artifacts are refused by manifest_parse()
  * 3. fetch_config: verified against its digest, diff_ids counted
- * 4. plan_layers: chain IDs; a layer already in the store is claimed
+ * 4. plan_layers: which blobs the store lacks (present ones are claimed)
  * 5. fetch_blobs: missing blobs streamed into store stages, verified
- * 6. extract_layers: one child in the user namespace writes every new layer
- *    into its stage; the parent checks each diff_id, then commits in order
+ * 6. extract_layers: image_layers_ensure() extracts the layers the store
+ *    lacks inside the user namespace, checks each diff_id, commits in order
  * 7. store_image: manifest and config blobs, then the image record (the
  *    commit point: an interrupted pull lists nothing) */
 #include "config.h"
@@ -19,12 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "context.h"
 #include "image_pull.h"
+#include "image_layers.h"
 #include "images.h"
 #include "libutil/human.h"
 #include "libutil/log.h"
@@ -34,18 +33,13 @@
 #include "registries_conf.h"
 #include "registry.h"
 #include "storage/storage.h"
-#include "userns.h"
 
 struct pull_layer
 {
   const struct manifest_descriptor *desc;
   const char *diff_id;
-  char *chain_id;
-  bool is_present;                  /* layer already in the store */
   bool needs_blob;                  /* blob must be fetched */
   struct storage_blob_stage *blob_stage;
-  struct storage_layer_stage *layer_stage;
-  int blob_fd;
   uint64_t done;                    /* progress */
   struct pull *pull;
 };
@@ -64,6 +58,7 @@ struct pull
   struct manifest_config *config;
   struct pull_layer *layers;
   size_t n_layers;
+  char **chain_ids;                 /* filled by extract_layers */
   bool is_tty;
   int drawn_lines;
   struct timespec last_draw;
@@ -265,15 +260,11 @@ resolve_source (struct pull *p, const struct registries_conf *conf,
   return r;
 }
 
-/* ---- 4: what is missing ------------------------------------------------- */
+/* ---- 4: which blobs are missing ------------------------------------------------- */
 
 static int
 plan_layers (struct pull *p, struct error **err)
 {
-  cleanup_strv char **chain = NULL;
-
-  if (storage_chain_ids (p->config->diff_ids, &chain, err) < 0)
-    return -1;
   p->n_layers = p->manifest->n_layers;
   p->layers = xcalloc (p->n_layers ? p->n_layers : 1, sizeof *p->layers);
   for (size_t i = 0; i < p->n_layers; i++)
@@ -283,13 +274,7 @@ plan_layers (struct pull *p, struct error **err)
 
       l->desc = &p->manifest->layers[i];
       l->diff_id = p->config->diff_ids[i];
-      l->chain_id = xstrdup (chain[i]);
-      l->blob_fd = -1;
       l->pull = p;
-      have = storage_layer_claim (p->store, l->chain_id, err);
-      if (have < 0)
-        return -1;
-      l->is_present = have == 1;
       have = storage_blob_claim (p->store, l->desc->digest, err);
       if (have < 0)
         return -1;
@@ -345,118 +330,18 @@ fetch_blobs (struct pull *p, struct error **err)
 
 /* ---- 6: layers ---------------------------------------------------------- */
 
-struct extract_job
-{
-  struct pull *p;
-  struct storage_extract_opts opts;
-  struct storage_extract_result *results; /* shared with the parent */
-};
-
-/* Runs in the child, as root of the user namespace. */
-static int
-extract_child (void *arg, struct error **err)
-{
-  struct extract_job *job = arg;
-  struct pull *p = job->p;
-
-  for (size_t i = 0; i < p->n_layers; i++)
-    {
-      struct pull_layer *l = &p->layers[i];
-      if (l->is_present)
-        continue;
-      if (storage_extract_layer (l->blob_fd, storage_layer_stage_diff_fd (l->layer_stage),
-                                 &job->opts, &job->results[i], err) < 0)
-        return err_wrap (err, "extract layer %s", l->desc->digest);
-    }
-  return 0;
-}
-
-static int
-prepare_extraction (struct pull *p, size_t *n_new, struct error **err)
-{
-  *n_new = 0;
-  for (size_t i = 0; i < p->n_layers; i++)
-    {
-      struct pull_layer *l = &p->layers[i];
-      if (l->is_present)
-        continue;
-      l->blob_fd = storage_blob_open (p->store, l->desc->digest, err);
-      if (l->blob_fd < 0)
-        return -1;
-      if (storage_layer_stage_new (p->store, &l->layer_stage, err) < 0)
-        return -1;
-      (*n_new)++;
-    }
-  return 0;
-}
-
-static int
-extract_options (struct pull *p, struct storage_extract_opts *o, struct error **err)
-{
-  const struct userns_config *cfg = context_userns (p->ctx, err);
-
-  if (cfg == NULL)
-    return -1;
-  memset (o, 0, sizeof *o);
-  o->whiteouts = WHITEOUT_OVERLAY;
-  o->can_fallback_aufs = true;
-  o->is_rootless_single_id = cfg && cfg->is_rootless && !cfg->has_subuids;
-  o->opaque_xattr = p->ctx->is_rootless ? "user.overlay.opaque" : "trusted.overlay.opaque";
-  return 0;
-}
-
-static int
-commit_layers (struct pull *p, const struct storage_extract_result *res, struct error **err)
-{
-  for (size_t i = 0; i < p->n_layers; i++)
-    {
-      struct pull_layer *l = &p->layers[i];
-      struct storage_layer layer = { 0 };
-
-      if (l->is_present)
-        continue;
-      if (strcmp (res[i].diff_id, l->diff_id) != 0)
-        return err_make (err, 0, "layer %s: content has diff ID %s but the config says %s",
-                         l->desc->digest, res[i].diff_id, l->diff_id);
-      layer.chain_id = l->chain_id;
-      layer.diff_id = (char *) l->diff_id;
-      layer.parent = i > 0 ? p->layers[i - 1].chain_id : NULL;
-      layer.blob_digest = l->desc->digest;
-      layer.blob_size = (uint64_t) l->desc->size;
-      layer.size = res[i].size;
-      if (storage_layer_stage_commit (p->store, l->layer_stage, &layer, err) < 0)
-        return -1;
-      if (!p->opts->is_quiet)
-        log_debug ("layer %s: committed", l->chain_id);
-    }
-  return 0;
-}
-
 static int
 extract_layers (struct pull *p, struct error **err)
 {
-  struct extract_job job = { .p = p };
-  size_t n_new = 0, bytes;
-  int r;
+  cleanup_free struct image_layer_spec *specs = xcalloc (p->n_layers + 1, sizeof *specs);
 
-  if (prepare_extraction (p, &n_new, err) < 0)
-    return -1;
-  if (n_new == 0)
-    return 0;
-  if (extract_options (p, &job.opts, err) < 0)
-    return -1;
-  bytes = p->n_layers * sizeof *job.results;
-  job.results = mmap (NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if (job.results == MAP_FAILED)
-    return err_make (err, errno, "mmap");
-  if (p->ctx->is_rootless)
-    r = images_run_in_userns (p->ctx, extract_child, &job, err);
-  else
-    r = extract_child (&job, err);
-  if (r == 0)
-    r = commit_layers (p, job.results, err);
-  munmap (job.results, bytes);
-  return r;
+  for (size_t i = 0; i < p->n_layers; i++)
+    {
+      specs[i].blob_digest = p->layers[i].desc->digest;
+      specs[i].blob_size = p->layers[i].desc->size;
+      specs[i].diff_id = p->layers[i].diff_id;
+    }
+  return image_layers_ensure (p->ctx, p->store, specs, p->n_layers, &p->chain_ids, NULL, err);
 }
 
 /* ---- 7: the image record ------------------------------------------------ */
@@ -489,7 +374,7 @@ store_image (struct pull *p, char **id_out, struct error **err)
   }
   for (size_t i = 0; i < p->n_layers; i++)
     {
-      layers = strv_append (layers, p->layers[i].chain_id);
+      layers = strv_append (layers, p->chain_ids[i]);
       blobs = strv_append (blobs, p->layers[i].desc->digest);
     }
   if (p->config->created)
@@ -515,14 +400,10 @@ pull_clear (struct pull *p)
 {
   for (size_t i = 0; i < p->n_layers; i++)
     {
-      struct pull_layer *l = &p->layers[i];
-      free (l->chain_id);
-      storage_blob_stage_free (l->blob_stage);
-      storage_layer_stage_free (l->layer_stage);
-      if (l->blob_fd >= 0)
-        close (l->blob_fd);
+      storage_blob_stage_free (p->layers[i].blob_stage);
     }
   free (p->layers);
+  strv_free (p->chain_ids);
   manifest_config_free (p->config);
   free (p->config_data);
   manifest_free (p->manifest);

@@ -231,7 +231,7 @@ specific_content_type (const char *content_type)
   ct = xstrndup (content_type, strcspn (content_type, ";"));
   str_strip (ct);
   for (char *p = ct; *p; p++)
-    *p = tolower ((unsigned char) *p);
+    *p = (char) tolower ((unsigned char) *p);
   if (*ct == '\0')
     return NULL;
   for (size_t i = 0; i < sizeof generic_types / sizeof generic_types[0]; i++)
@@ -560,7 +560,7 @@ static void
 lower_in_place (char *s)
 {
   for (; s && *s; s++)
-    *s = tolower ((unsigned char) *s);
+    *s = (char) tolower ((unsigned char) *s);
 }
 
 /* Architecture aliases: the name, its OCI name, and the variant it implies

@@ -322,6 +322,8 @@ use_ca_certs (struct registry_client *c, const char *dir, const struct buf *crts
 #if LIBCURL_VERSION_NUM >= 0x074d00
   struct buf all = BUF_INIT;
 
+  (void) err;
+
   append_system_bundle (&all);
   buf_append (&all, crts->data, crts->len);
   c->ca_pem_len = all.len;
@@ -329,6 +331,7 @@ use_ca_certs (struct registry_client *c, const char *dir, const struct buf *crts
   log_debug ("registry %s: CA certificates from \"%s\"", c->registry, dir);
   return 0;
 #else
+  (void) crts;
   return err_make (err, 0, "CA certificates in \"%s\" need libcurl 7.77 or later", dir);
 #endif
 }

@@ -417,7 +417,7 @@ b64_decode (const char *s)
       if (bits >= 8)
         {
           bits -= 8;
-          out[out_len] = (acc >> bits) & 0xff;
+          out[out_len] = (char) ((acc >> bits) & 0xff);
           if (out[out_len] == '\0')
             return NULL;
           out_len++;

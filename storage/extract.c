@@ -792,16 +792,16 @@ apply_dir_fixups (struct extractor *x, struct error **err)
 
       if (f->path[0] != '\0')
         {
-          cleanup_error struct error *ignored = NULL;
+          cleanup_error struct error *open_err = NULL;
 
-          fd = open_dir_beneath (x, f->path, false, &ignored);
-          if (fd < 0 && !is_vanished_dir (ignored->errnum))
-            return err_make (err, ignored->errnum, "%s", ignored->msg);
-          if (fd < 0)
+          fd = open_dir_beneath (x, f->path, false, &open_err);
+          if (fd < 0 && is_vanished_dir (open_err->errnum))
             {
               log_debug ("layer directory \"%s\" replaced later, its mode is not set", f->path);
               continue;
             }
+          if (fd < 0)
+            return err_make (err, open_err->errnum, "%s", open_err->msg);
           dfd = fd;
         }
       if (fchmod (dfd, f->mode) < 0)
