@@ -37,7 +37,9 @@ cli_getopt (int argc, char **argv, const char *shortopts,
 
   opterr = 0;
   c = getopt_long (argc, argv, shortopts, longopts, NULL);
-  if (c == 'h')
+  /* "-h" is help unless the command gives it an argument (run's -h
+   * HOSTNAME, as docker has it). */
+  if (c == 'h' && optarg == NULL)
     {
       cli_print_help (cmd, NULL);
       return CLI_OPT_HELP;

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,3 +141,24 @@ context_free (struct skiff_context *ctx)
   strv_free (ctx->storage_opts);
   memset (ctx, 0, sizeof *ctx);
 }
+
+int
+context_run_in_userns (struct skiff_context *ctx, userns_child_fn fn, void *arg,
+                      struct error **err)
+{
+  const struct userns_config *cfg = context_userns (ctx, err);
+  cleanup_userns_proc struct userns_proc proc = USERNS_PROC_INIT;
+  int status = 0;
+
+  if (cfg == NULL)
+    return -1;
+  if (userns_spawn (cfg, CLONE_NEWNS, fn, arg, &proc, err) < 0)
+    return -1;
+  if (userns_proc_wait (&proc, &status, err) < 0)
+    return -1;
+  if (userns_exit_code (status) != 0)
+    return err_make (err, 0, "helper in the user namespace failed with status %d",
+                     userns_exit_code (status));
+  return 0;
+}
+

@@ -220,7 +220,7 @@ run_extraction (struct skiff_context *ctx, struct storage_store *s, struct extra
   if (set_options (ctx, &x->opts, err) < 0)
     return -1;
   if (ctx->is_rootless)
-    return images_run_in_userns (ctx, extract_child, x, err);
+    return context_run_in_userns (ctx, extract_child, x, err);
   return extract_child (x, err);
 }
 

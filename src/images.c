@@ -3,7 +3,6 @@
  * short-name candidates, with IDs and unique ID prefixes as well. */
 #include "config.h"
 
-#include <sched.h>
 #include <string.h>
 
 #include "context.h"
@@ -126,26 +125,6 @@ images_require (struct storage_store *s, const char *name, struct storage_image 
   return 0;
 }
 
-int
-images_run_in_userns (struct skiff_context *ctx, userns_child_fn fn, void *arg,
-                      struct error **err)
-{
-  const struct userns_config *cfg = context_userns (ctx, err);
-  cleanup_userns_proc struct userns_proc proc = USERNS_PROC_INIT;
-  int status = 0;
-
-  if (cfg == NULL)
-    return -1;
-  if (userns_spawn (cfg, CLONE_NEWNS, fn, arg, &proc, err) < 0)
-    return -1;
-  if (userns_proc_wait (&proc, &status, err) < 0)
-    return -1;
-  if (userns_exit_code (status) != 0)
-    return err_make (err, 0, "helper in the user namespace failed with status %d",
-                     userns_exit_code (status));
-  return 0;
-}
-
 static int
 purge_child (void *arg, struct error **err)
 {
@@ -159,7 +138,7 @@ images_purge_trash (struct skiff_context *ctx, struct storage_store *s, struct e
     return 0;
   if (!ctx->is_rootless)
     return storage_purge_trash (s, err);
-  if (images_run_in_userns (ctx, purge_child, s, err) < 0)
+  if (context_run_in_userns (ctx, purge_child, s, err) < 0)
     return err_wrap (err, "remove deleted layers");
   return 0;
 }

@@ -31,11 +31,6 @@ int images_require (struct storage_store *s, const char *name, struct storage_im
  * busybox:latest"; "localhost/x" stays).  Fails on an invalid name. */
 char *images_normalize_name (const char *name, struct error **err);
 
-/* Run FN(ARG) in a child inside the containers' user namespace (with its
- * own mount namespace) and wait for it; its error comes back as ours. */
-int images_run_in_userns (struct skiff_context *ctx, userns_child_fn fn, void *arg,
-                          struct error **err) __attribute__ ((warn_unused_result));
-
 /* Remove the store's trash inside the user namespace, when there is any. */
 int images_purge_trash (struct skiff_context *ctx, struct storage_store *s,
                         struct error **err) __attribute__ ((warn_unused_result));
