@@ -39,7 +39,10 @@ prune_images (struct skiff_context *ctx, bool is_all, struct error **err)
     return -1;
   for (size_t i = 0; all[i] && r == 0; i++)
     {
-      if (!is_all && all[i]->names && all[i]->names[0])
+      /* Dangling: no name, and no repo digest either (an image pulled by
+       * digest is named by that). */
+      if (!is_all && ((all[i]->names && all[i]->names[0])
+                      || (all[i]->digests && all[i]->digests[0])))
         continue;
       r = storage_image_delete (s, all[i]->id, NULL, NULL, NULL, err);
       if (r == 0)
@@ -165,11 +168,14 @@ static const struct command image_rm = {
 static const struct command *const image_subs[] = {
   &cmd_image_exists_command,
   &cmd_history_command,
+  &cmd_import_command,
   &cmd_inspect_command,
+  &cmd_load_command,
   &image_ls,
   &cmd_image_prune_command,
   &cmd_pull_command,
   &image_rm,
+  &cmd_save_command,
   &cmd_tag_command,
   &cmd_untag_command,
   NULL,

@@ -1,6 +1,7 @@
 /* skiff images / image ls: the local images as a table or JSON. */
 #include "config.h"
 
+#include <errno.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,14 +30,21 @@ struct images_opts
   char **filters; /* "key=value" */
 };
 
-/* "docker.io/library/busybox:latest" -> repository and tag. */
+/* "docker.io/library/busybox:latest" -> repository and tag; a repo digest
+ * "docker.io/library/busybox@sha256:..." -> repository and "<none>". */
 static void
 split_name (const char *name, char **repo, char **tag)
 {
+  const char *at = strchr (name, '@');
   const char *slash = strrchr (name, '/');
   const char *colon = strrchr (slash ? slash : name, ':');
 
-  if (colon)
+  if (at)
+    {
+      *repo = xstrndup (name, (size_t) (at - name));
+      *tag = xstrdup ("<none>");
+    }
+  else if (colon)
     {
       *repo = xstrndup (name, (size_t) (colon - name));
       *tag = xstrdup (colon + 1);
@@ -48,16 +56,47 @@ split_name (const char *name, char **repo, char **tag)
     }
 }
 
+/* An image pulled by digest has no name but its repo digests, and is not
+ * dangling (podman counts the digested reference as a name). */
 static bool
 is_dangling (const struct storage_image *img)
 {
-  return img->names == NULL || img->names[0] == NULL;
+  return (img->names == NULL || img->names[0] == NULL)
+         && (img->digests == NULL || img->digests[0] == NULL);
+}
+
+/* What the image is listed as, one row each: its names, or for an image
+ * with repo digests only one of them per repository; empty when dangling. */
+static char **
+row_names (const struct storage_image *img)
+{
+  char **v = xcalloc (1, sizeof *v);
+
+  if (img->names && img->names[0])
+    {
+      for (char **n = img->names; *n; n++)
+        v = strv_append (v, *n);
+      return v;
+    }
+  for (char **d = img->digests; d && *d; d++)
+    {
+      size_t repo_len = strcspn (*d, "@");
+      bool is_seen = false;
+
+      for (char **p = v; *p && !is_seen; p++)
+        is_seen = strncmp (*p, *d, repo_len + 1) == 0;
+      if (!is_seen)
+        v = strv_append (v, *d);
+    }
+  return v;
 }
 
 static bool
 matches_reference (const struct storage_image *img, const char *pattern)
 {
-  for (char **n = img->names; n && *n; n++)
+  cleanup_strv char **names = row_names (img);
+
+  for (char **n = names; *n; n++)
     {
       cleanup_free char *repo = NULL, *tag = NULL;
       cleanup_image_ref struct image_ref ref = { 0 };
@@ -149,6 +188,7 @@ static void
 add_rows (struct table *t, const struct storage_image *img, const struct images_opts *o,
           time_t now)
 {
+  cleanup_strv char **names = row_names (img);
   char id[80], created[64], size[32];
   const char *digest = img->manifest_digest ? img->manifest_digest : "<none>";
 
@@ -158,14 +198,14 @@ add_rows (struct table *t, const struct storage_image *img, const struct images_
     snprintf (id, sizeof id, "%.12s", images_hex_id (img->id));
   human_ago (img->created, now, created, sizeof created);
   human_size (img->size, size, sizeof size);
-  if (is_dangling (img))
+  if (names[0] == NULL)
     {
       const char *cells[] = { "<none>", "<none>", digest, id, created, size };
       const char *plain[] = { "<none>", "<none>", id, created, size };
       table_add_row (t, o->has_digests ? cells : plain);
       return;
     }
-  for (char **n = img->names; *n; n++)
+  for (char **n = names; *n; n++)
     {
       cleanup_free char *repo = NULL, *tag = NULL;
       split_name (*n, &repo, &tag);
@@ -193,17 +233,57 @@ print_json (struct storage_store *s, struct storage_image **v, struct error **er
   return 0;
 }
 
+/* A template sees one row of the table, as podman's does: the JSON entry
+ * plus .Repository and .Tag, with .ID, .Created and .Size as the table
+ * prints them (.CreatedAt and --format json keep the exact values). */
 static int
-print_template (struct storage_store *s, struct storage_image **v, const char *format,
-                struct error **err)
+print_template_row (json_object *entry, const char *name, const struct storage_image *img,
+                    const struct images_opts *o, const char *format, time_t now,
+                    struct error **err)
 {
+  cleanup_json json_object *row = NULL;
+  cleanup_buf struct buf out = BUF_INIT;
+  cleanup_free char *repo = NULL, *tag = NULL;
+  char id[80], created[64], size[32];
+
+  if (json_object_deep_copy (entry, &row, NULL) < 0)
+    return err_make (err, ENOMEM, "copy image entry");
+  if (name)
+    split_name (name, &repo, &tag);
+  snprintf (id, sizeof id, "%.*s", o->is_no_trunc ? 64 : 12, images_hex_id (img->id));
+  human_ago (img->created, now, created, sizeof created);
+  human_size (img->size, size, sizeof size);
+  json_object_object_add (row, "Repository", json_object_new_string (repo ? repo : "<none>"));
+  json_object_object_add (row, "Tag", json_object_new_string (tag ? tag : "<none>"));
+  json_object_object_add (row, "Id", json_object_new_string (id));
+  json_object_object_add (row, "Created", json_object_new_string (created));
+  json_object_object_add (row, "CreatedSince", json_object_new_string (created));
+  json_object_object_add (row, "Size", json_object_new_string (size));
+  if (format_render (row, format, &out, err) < 0)
+    return -1;
+  printf ("%s\n", out.data ? out.data : "");
+  return 0;
+}
+
+static int
+print_template (struct storage_store *s, struct storage_image **v,
+                const struct images_opts *o, struct error **err)
+{
+  time_t now = time (NULL);
+
   for (size_t i = 0; v[i]; i++)
     {
       cleanup_json json_object *e = image_json_list_entry (s, v[i], err);
-      cleanup_buf struct buf out = BUF_INIT;
-      if (e == NULL || format_render (e, format, &out, err) < 0)
+      cleanup_strv char **names = row_names (v[i]);
+
+      if (e == NULL)
         return -1;
-      printf ("%s\n", out.data ? out.data : "");
+      if (names[0] == NULL
+          && print_template_row (e, NULL, v[i], o, o->format, now, err) < 0)
+        return -1;
+      for (char **n = names; *n; n++)
+        if (print_template_row (e, *n, v[i], o, o->format, now, err) < 0)
+          return -1;
     }
   return 0;
 }
@@ -267,7 +347,7 @@ list_images (struct skiff_context *ctx, const struct images_opts *o, const char 
   else if (o->format && format_is_json (o->format))
     r = print_json (s, keep, err);
   else if (o->format)
-    r = print_template (s, keep, o->format, err);
+    r = print_template (s, keep, o, err);
   else
     print_table (keep, o);
   free (keep);

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "container.h"
+#include "container_json.h"
 #include "commands.h"
 #include "format.h"
 #include "image_json.h"
@@ -64,8 +66,9 @@ run (struct skiff_context *ctx, int argc, char **argv, struct error **err)
       default:
         return -1;
       }
-  if (strcmp (type, "all") != 0 && strcmp (type, "image") != 0)
-    return err_make (err, 0, "invalid type \"%s\": must be image or all", type);
+  if (strcmp (type, "all") != 0 && strcmp (type, "image") != 0
+      && strcmp (type, "container") != 0)
+    return err_make (err, 0, "invalid type \"%s\": must be container, image or all", type);
   if (cli_require_args (&cmd_inspect_command, argc - optind, 1, -1, err) < 0)
     return -1;
   if (images_open (ctx, false, &s, err) < 0)
@@ -73,9 +76,17 @@ run (struct skiff_context *ctx, int argc, char **argv, struct error **err)
   for (int i = optind; i < argc; i++)
     {
       cleanup_image struct storage_image *img = NULL;
+      cleanup_container struct container *ctr = NULL;
       json_object *o;
 
-      if (images_find (s, argv[i], &img, err) < 0)
+      if (strcmp (type, "image") != 0 && container_find (ctx, argv[i], &ctr, err) < 0)
+        return -1;
+      if (ctr)
+        {
+          json_object_array_add (array, container_json_inspect (ctr));
+          continue;
+        }
+      if (strcmp (type, "container") != 0 && images_find (s, argv[i], &img, err) < 0)
         return -1;
       if (img == NULL)
         {
@@ -104,6 +115,6 @@ const struct command cmd_inspect_command = {
   .summary = "Display the configuration of an object",
   .usage = "inspect [options] NAME [NAME...]",
   .options_help = "  -f, --format string   Format the output using the given Go template\n"
-                  "  -t, --type string     Return JSON for the specified type (image, all)\n",
+                  "  -t, --type string     Return JSON for the specified type (container, image, all)\n",
   .run = run,
 };

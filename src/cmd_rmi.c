@@ -15,6 +15,7 @@
 struct rmi_opts
 {
   bool is_force;
+  bool is_all; /* the arguments are every image's ID */
 };
 
 /* Whether the user named the image by one of its names rather than its ID:
@@ -58,6 +59,11 @@ remove_one (struct storage_store *s, const char *arg, const struct rmi_opts *o,
       printf ("Untagged: %s\n", name);
       return storage_image_untag (s, name, err);
     }
+  /* An ID names every tag at once: removing them all takes --force, as
+   * with podman and docker. */
+  if (name == NULL && strv_len (img->names) > 1 && !o->is_force && !o->is_all)
+    return err_make (err, 0, "unable to delete image \"%s\" by ID with more than one tag: "
+                     "please force removal (rmi -f)", images_hex_id (img->id));
   return delete_image (s, img, err);
 }
 
@@ -125,7 +131,6 @@ run (struct skiff_context *ctx, int argc, char **argv, struct error **err)
   };
   struct rmi_opts o = { 0 };
   cleanup_strv char **args = NULL;
-  bool is_all = false;
   int c;
 
   cli_getopt_reset ();
@@ -133,7 +138,7 @@ run (struct skiff_context *ctx, int argc, char **argv, struct error **err)
     switch (c)
       {
       case 'a':
-        is_all = true;
+        o.is_all = true;
         break;
       case 'f':
         o.is_force = true;
@@ -143,7 +148,7 @@ run (struct skiff_context *ctx, int argc, char **argv, struct error **err)
       default:
         return -1;
       }
-  if (is_all)
+  if (o.is_all)
     {
       cleanup_storage struct storage_store *s = NULL;
       if (argc > optind)

@@ -56,7 +56,9 @@ run_tag (struct skiff_context *ctx, int argc, char **argv, struct error **err)
   return 0;
 }
 
-/* Names to remove: the ones given (normalised) or, with none, all. */
+/* Names to remove: the ones given (normalised) or, with none, all, and the
+ * repo digests an image pulled by digest is named by: it is dangling
+ * afterwards, as with podman. */
 static int
 untag_names (struct storage_store *s, const struct storage_image *img, char **names,
              int n, struct error **err)
@@ -66,6 +68,10 @@ untag_names (struct storage_store *s, const struct storage_image *img, char **na
       for (char **p = img->names; p && *p; p++)
         if (storage_image_untag (s, *p, err) < 0)
           return -1;
+      if (img->names == NULL || img->names[0] == NULL)
+        for (char **p = img->digests; p && *p; p++)
+          if (storage_image_untag (s, *p, err) < 0)
+            return -1;
       return 0;
     }
   for (int i = 0; i < n; i++)

@@ -18,5 +18,26 @@ extern const struct command cmd_image_command;
 extern const struct command cmd_pull_command;
 extern const struct command cmd_image_prune_command;
 extern const struct command cmd_image_exists_command;
+extern const struct command cmd_save_command;
+extern const struct command cmd_load_command;
+extern const struct command cmd_import_command;
+
+extern const struct command cmd_run_command;
+extern const struct command cmd_create_command;
+extern const struct command cmd_start_command;
+extern const struct command cmd_stop_command;
+extern const struct command cmd_kill_command;
+extern const struct command cmd_restart_command;
+extern const struct command cmd_rm_command;
+extern const struct command cmd_wait_command;
+extern const struct command cmd_rename_command;
+extern const struct command cmd_pause_command;
+extern const struct command cmd_unpause_command;
+extern const struct command cmd_ps_command;
+extern const struct command cmd_logs_command;
+extern const struct command cmd_exec_command;
+extern const struct command cmd_container_command;
+extern const struct command cmd_container_prune_command;
+extern const struct command cmd_container_exists_command;
 
 #endif

@@ -124,7 +124,7 @@ container_pid_start_time (pid_t pid)
   if (p == NULL)
     return 0;
   /* After ") ": state(3) ... starttime is field 22, the 20th after comm. */
-  for (int field = 3; field < 22 && p; field++)
+  for (int field = 3; field <= 22 && p; field++)
     p = strchr (p + 1, ' ');
   if (p == NULL || sscanf (p + 1, "%llu", &start) != 1)
     return 0;
@@ -190,6 +190,7 @@ container_state_load (struct container *c, struct error **err)
   s->started_at = jobj_get_int (o, "started_at", 0);
   s->finished_at = jobj_get_int (o, "finished_at", 0);
   s->restart_count = (int) jobj_get_int (o, "restart_count", 0);
+  s->is_stop_requested = jobj_get_bool (o, "stop_requested", false);
   s->error = xstrdup (jobj_get_string (o, "error"));
   refresh (c);
   return 0;
@@ -210,6 +211,7 @@ container_state_save (struct container *c, struct error **err)
   json_object_object_add (o, "started_at", json_object_new_int64 (s->started_at));
   json_object_object_add (o, "finished_at", json_object_new_int64 (s->finished_at));
   json_object_object_add (o, "restart_count", json_object_new_int (s->restart_count));
+  json_object_object_add (o, "stop_requested", json_object_new_boolean (s->is_stop_requested));
   if (s->error)
     json_object_object_add (o, "error", json_object_new_string (s->error));
   if (jobj_write_file (path, o, false, err) < 0)

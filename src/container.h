@@ -40,6 +40,7 @@ struct container_state
   int64_t started_at;     /* nanoseconds since the epoch, 0 when never */
   int64_t finished_at;
   int restart_count;
+  bool is_stop_requested; /* stop/kill by the user: no restart */
   char *error;            /* why the last start failed, or NULL */
 };
 

@@ -179,7 +179,7 @@ fetch_manifest (struct pull *p, struct error **err)
   if (registry_get_manifest (p->client, tag_or_digest, &p->raw, err) < 0)
     return -1;
   if (manifest_parse (p->raw.data, p->raw.len, p->raw.media_type, &first, err) < 0)
-    return err_wrap (err, "manifest");
+    return -1;
   if (first->kind == MANIFEST_IMAGE)
     {
       p->manifest = steal_ptr (&first);
@@ -413,6 +413,18 @@ pull_clear (struct pull *p)
   storage_close (p->store);
 }
 
+/* A layer that failed to extract, or lost the race with a concurrent pull
+ * of the same layer, went to the trash: empty it now rather than leave it
+ * to the next writer.  Leftover trash only costs space. */
+static void
+purge_trash (struct pull *p)
+{
+  cleanup_error struct error *err = NULL;
+
+  if (images_purge_trash (p->ctx, p->store, &err) < 0)
+    log_warn ("%s", err->msg);
+}
+
 static int
 pull_from_candidates (struct pull *p, const char *name, struct error **err)
 {
@@ -471,6 +483,8 @@ image_pull (struct skiff_context *ctx, const char *name, const struct image_pull
       say (&p, "Writing manifest to image destination\n");
       r = store_image (&p, id_out, err);
     }
+  if (p.store)
+    purge_trash (&p);
   pull_clear (&p);
   return r;
 }

@@ -323,23 +323,23 @@ env_add_arg (char **env, const char *arg, struct error **err, int *bad)
   }
 }
 
-static int
-build_env (const struct run_opts *o, json_object *image_config, char ***out, struct error **err)
+int
+run_opts_env (char *const *base, bool is_env_host, char *const *env_files, char *const *args,
+              char ***out, struct error **err)
 {
-  json_object *img_env = jobj_get_array (image_config, "Env");
   char **env = xcalloc (1, sizeof *env);
   int bad = 0;
 
-  for (size_t i = 0; img_env && i < json_object_array_length (img_env); i++)
-    env = env_set (env, json_object_get_string (json_object_array_get_idx (img_env, i)));
-  if (o->is_env_host)
+  for (size_t i = 0; base && base[i]; i++)
+    env = env_set (env, base[i]);
+  if (is_env_host)
     for (char **e = environ; *e; e++)
       env = env_set (env, *e);
-  for (char **f = o->env_files; f && *f && !bad; f++)
+  for (size_t f = 0; env_files && env_files[f] && !bad; f++)
     {
       cleanup_buf struct buf lines = BUF_INIT;
       cleanup_strv char **v = NULL;
-      if (read_env_file (*f, &lines, err) < 0)
+      if (read_env_file (env_files[f], &lines, err) < 0)
         {
           strv_free (env);
           return -1;
@@ -349,8 +349,8 @@ build_env (const struct run_opts *o, json_object *image_config, char ***out, str
         if (**l)
           env = env_add_arg (env, *l, err, &bad);
     }
-  for (char **e = o->env; e && *e && !bad; e++)
-    env = env_add_arg (env, *e, err, &bad);
+  for (size_t i = 0; args && args[i] && !bad; i++)
+    env = env_add_arg (env, args[i], err, &bad);
   if (bad)
     {
       strv_free (env);
@@ -358,6 +358,17 @@ build_env (const struct run_opts *o, json_object *image_config, char ***out, str
     }
   *out = env;
   return 0;
+}
+
+static int
+build_env (const struct run_opts *o, json_object *image_config, char ***out, struct error **err)
+{
+  json_object *img_env = jobj_get_array (image_config, "Env");
+  cleanup_strv char **base = xcalloc (1, sizeof *base);
+
+  for (size_t i = 0; img_env && i < json_object_array_length (img_env); i++)
+    base = strv_append (base, json_object_get_string (json_object_array_get_idx (img_env, i)));
+  return run_opts_env (base, o->is_env_host, o->env_files, o->env, out, err);
 }
 
 static int

@@ -74,6 +74,14 @@ void run_opts_clear (struct run_opts *o);
 int run_opts_parse (const struct command *cmd, int argc, char **argv, struct run_opts *o,
                     struct error **err) __attribute__ ((warn_unused_result));
 
+/* The environment docker builds: BASE (the image's), then the host's with
+ * IS_ENV_HOST, then each ENV_FILES file, then ARGS ("-e" values; "NAME"
+ * alone takes our value or is dropped).  A later NAME replaces an earlier
+ * one in place.  Fails on an unreadable file or an empty name. */
+int run_opts_env (char *const *base, bool is_env_host, char *const *env_files,
+                  char *const *args, char ***out, struct error **err)
+    __attribute__ ((warn_unused_result));
+
 /* Build the creation config from O and the image's config object
  * (IMAGE_CONFIG, the "config" member of the OCI image config; may be
  * NULL): entrypoint and command combined the way docker does, the

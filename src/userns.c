@@ -226,6 +226,66 @@ userns_idmap_free (struct userns_idmap *m)
   m->n = 0;
 }
 
+static void
+push_entry (struct userns_idmap *m, uint32_t container_id, uint32_t host_id, uint32_t size)
+{
+  m->entries[m->n++] = (struct userns_idmap_entry) { container_id, host_id, size };
+}
+
+void
+userns_build_keep_id_map (uint32_t host_id, const struct userns_idmap *base,
+                          struct userns_idmap *out)
+{
+  uint32_t next = 0;
+  bool is_placed = false;
+
+  /* One more line for our own ID, one for the range it splits. */
+  out->entries = xcalloc (base->n + 2, sizeof *out->entries);
+  out->n = 0;
+  for (size_t i = 1; i < base->n; i++)
+    {
+      uint32_t host = base->entries[i].host_id, size = base->entries[i].size;
+
+      while (size > 0 && next < UINT32_MAX && out->n < USERNS_MAX_EXTENTS - 1)
+        {
+          uint32_t chunk = size;
+
+          if (!is_placed && next == host_id)
+            {
+              push_entry (out, host_id, host_id, 1);
+              is_placed = true;
+              next = host_id + 1;
+              continue;
+            }
+          if (!is_placed && next < host_id && host_id - next < chunk)
+            chunk = host_id - next;
+          if (chunk > UINT32_MAX - next)
+            chunk = UINT32_MAX - next;
+          push_entry (out, next, host, chunk);
+          next += chunk;
+          host += chunk;
+          size -= chunk;
+        }
+    }
+  if (!is_placed)
+    push_entry (out, host_id, host_id, 1);
+}
+
+int
+userns_config_keep_id (const struct userns_config *cfg, struct userns_config *out,
+                       struct error **err)
+{
+  if (!cfg->is_rootless)
+    return err_make (err, 0, "keep-id is only supported in rootless mode");
+  if (!cfg->has_subuids || !cfg->has_subgids)
+    return err_make (err, 0, "--userns=keep-id needs subordinate UIDs and GIDs in "
+                     "/etc/subuid and /etc/subgid");
+  *out = *cfg;
+  userns_build_keep_id_map (cfg->uid, &cfg->uidmap, &out->uidmap);
+  userns_build_keep_id_map (cfg->gid, &cfg->gidmap, &out->gidmap);
+  return 0;
+}
+
 /* ---- the config --------------------------------------------------------- */
 
 static bool

@@ -78,6 +78,20 @@ void userns_build_idmap (uint32_t host_id, const struct userns_range *ranges, si
                          struct userns_idmap *out);
 void userns_idmap_free (struct userns_idmap *m);
 
+/* The map of --userns=keep-id for one side, from BASE (a map as
+ * userns_build_idmap() makes it): container ID HOST_ID is HOST_ID itself,
+ * and the container IDs below and above it take BASE's subordinate IDs in
+ * order (podman's keep-id).  Never fails. */
+void userns_build_keep_id_map (uint32_t host_id, const struct userns_idmap *base,
+                               struct userns_idmap *out);
+
+/* CFG with keep-id maps for its UID and GID, to pass to userns_spawn().
+ * Fails as root (podman's "keep-id is only supported in rootless mode")
+ * and without subordinate UIDs and GIDs, since container root would have
+ * no ID.  OUT is released with userns_config_free(). */
+int userns_config_keep_id (const struct userns_config *cfg, struct userns_config *out,
+                           struct error **err);
+
 /* The config for UID/GID.  As root (IS_ROOTLESS false) there is nothing to
  * map.  Rootless, the user's ranges from /etc/subuid and /etc/subgid; when
  * a file has none, or SKIFF_USERNS_SINGLE=1 forces it, that side maps the
