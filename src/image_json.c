@@ -122,8 +122,10 @@ image_json_list_entry (struct storage_store *s, const struct storage_image *img,
   json_object_object_add (o, "Names", strv_json (img->names));
   json_object_object_add (o, "Digest", json_object_new_string (img->manifest_digest
                                                                   ? img->manifest_digest : ""));
-  json_object_object_add (o, "Dangling", json_object_new_boolean (img->names == NULL
-                                                                     || img->names[0] == NULL));
+  json_object_object_add (o, "Dangling",
+                          json_object_new_boolean ((img->names == NULL || img->names[0] == NULL)
+                                                   && (img->digests == NULL
+                                                       || img->digests[0] == NULL)));
   json_object_object_add (o, "Created", json_object_new_int64 (img->created));
   human_rfc3339 (img->created, 0, created, sizeof created);
   json_object_object_add (o, "CreatedAt", json_object_new_string (created));

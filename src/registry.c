@@ -1063,7 +1063,13 @@ registry_get_manifest (struct registry_client *c, const char *reference,
   if (ret == 0 && r.status != 200)
     {
       cleanup_free char *why = error_text (&r);
-      ret = err_make (err, 0, "%s", why);
+      /* An anonymous token that grants nothing (a private repository)
+       * ends here rather than in authenticate(): say what to do too. */
+      if ((r.status == 401 || r.status == 403) && !c->has_creds)
+        ret = err_make (err, 0, "%s: log in with \"skiff login %s\" or pass --creds", why,
+                        c->registry);
+      else
+        ret = err_make (err, 0, "%s", why);
     }
   if (ret == 0)
     {

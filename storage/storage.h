@@ -296,7 +296,9 @@ void storage_image_vec_free (struct storage_image **v);
  * layer blobs and layers must be in the store, the layers forming one
  * chain.  An existing record keeps its names and gains IMG's; a name or
  * repo digest held by another image moves here (the other image keeps the
- * rest, or becomes dangling "<none>"). */
+ * rest; once its last name is gone it keeps no repo digest either and is
+ * dangling, "<none>").  An image stored with repo digests and no names (a
+ * pull by digest) is named by them, not dangling. */
 int storage_image_put (struct storage_store *s, const struct storage_image *img,
                        struct error **err);
 /* Every image, in the order they were added: a NULL-terminated vector,
@@ -310,11 +312,11 @@ int storage_image_list (struct storage_store *s, struct storage_image ***out,
 int storage_image_lookup (struct storage_store *s, const char *ref,
                           struct storage_image **out, struct error **err);
 /* Give image ID (full "sha256:<hex>") the name NAME, taking it from the
- * image that holds it. */
+ * image that holds it (which loses its repo digests with its last name). */
 int storage_image_tag (struct storage_store *s, const char *id, const char *name,
                        struct error **err);
 /* Remove NAME (or a repo digest) from the image holding it; an unknown
- * name is an error. */
+ * name is an error.  The last name takes the repo digests with it. */
 int storage_image_untag (struct storage_store *s, const char *name, struct error **err);
 
 /* Called under the exclusive lock before a record goes; a negative return
@@ -347,5 +349,135 @@ bool storage_has_trash (const struct storage_store *s);
  * them and leaves the entry for a later run.  Needs no store lock and is
  * safe in a forked child; concurrent purges skip each other's entries. */
 int storage_purge_trash (const struct storage_store *s, struct error **err);
+
+/* === container root filesystems (rootfs*.c) ============================= */
+
+/* A container's root filesystem: the image's layers under a writable layer
+ * of the container's own, made by one of three drivers (DESIGN.md
+ * "Storage"), all keeping their files in a per-container directory:
+ *
+ *   overlay         kernel overlayfs: upper/, work/, merged/ (the root)
+ *   fuse-overlayfs  the same directories, mounted by the fuse-overlayfs
+ *                   program, which stays behind as the file system's daemon
+ *   vfs             rootfs/: a full copy of the layers, made on first use
+ *
+ * Layers store whiteouts as 0:0 character devices and the opaque xattr, or,
+ * where the file system refused those at extraction, as ".wh." files.
+ * fuse-overlayfs and vfs read both forms; kernel overlayfs reads only the
+ * first, and the store does not record which form a layer has.
+ *
+ * Every call below runs where the container's root will be used: inside
+ * its mount namespace, and its user namespace when rootless, as root of
+ * that namespace.  Removing the container directory is the caller's job
+ * (inside the user namespace, since upper/ and rootfs/ hold files of
+ * subordinate IDs). */
+
+struct storage_rootfs_req
+{
+  /* The layers' diff directories, top first as overlay lists them,
+   * NULL-terminated; NULL or empty for an image without layers.  Absolute
+   * paths. */
+  char *const *lower_dirs;
+  /* The container's own directory, absolute, made by the caller. */
+  const char *container_dir;
+  /* The fuse-overlayfs program; NULL searches PATH. */
+  const char *mount_program;
+  /* Writes need not survive a crash (run --rm): overlay's "volatile",
+   * fuse-overlayfs's "fsync=0". */
+  bool is_volatile;
+  /* In a user namespace: overlay needs "userxattr", and the layers carry
+   * "user.overlay.opaque" rather than "trusted.overlay.opaque" (as
+   * src/image_layers.c extracts them). */
+  bool is_rootless;
+};
+
+struct storage_rootfs_driver
+{
+  const char *name;        /* STORAGE_DRIVER_* */
+  const char *target_name; /* the directory in container_dir that is the root */
+  /* Make what the driver keeps in the container directory; idempotent. */
+  int (*prepare) (const struct storage_rootfs_req *req, struct error **err);
+  /* Mount the root on TARGET (the prepared target directory). */
+  int (*mount) (const struct storage_rootfs_req *req, const char *target, struct error **err);
+  /* Detach what mount made; not mounted is no error. */
+  int (*unmount) (const char *target, struct error **err);
+};
+
+/* The driver named NAME (STORAGE_DRIVER_*), or NULL for any other name. */
+const struct storage_rootfs_driver *storage_rootfs_driver_get (const char *name);
+
+/* Whether REQ is usable: container_dir and every lower directory set and
+ * absolute.  Does not look at the file system. */
+int storage_rootfs_check_req (const struct storage_rootfs_req *req, struct error **err)
+    __attribute__ ((warn_unused_result));
+
+/* The path that will be the container's root: CONTAINER_DIR/merged or
+ * CONTAINER_DIR/rootfs.  Malloc'd; nothing is checked. */
+char *storage_rootfs_target (const struct storage_rootfs_driver *d, const char *container_dir);
+
+/* Prepare and mount REQ's root with driver D and set *TARGET_OUT
+ * (malloc'd) to the path to pivot into: always a mount point, whatever the
+ * driver.  Mounting again after storage_rootfs_unmount() reuses upper/
+ * (or rootfs/), so a restarted container keeps its changes.  The overlay
+ * drivers may change the working directory for the duration of the call
+ * (storage_rootfs_in_dir()): not for threaded callers.  Safe after fork,
+ * not in a signal handler. */
+int storage_rootfs_mount (const struct storage_rootfs_driver *d,
+                          const struct storage_rootfs_req *req, char **target_out,
+                          struct error **err) __attribute__ ((warn_unused_result));
+
+/* Detach (MNT_DETACH) the root that storage_rootfs_mount() made in
+ * CONTAINER_DIR; a root that is not mounted is no error, so this suits
+ * cleanup paths.  A fuse-overlayfs daemon exits once its mount is gone. */
+int storage_rootfs_unmount (const struct storage_rootfs_driver *d, const char *container_dir,
+                            struct error **err);
+
+/* ---- shared by the drivers (rootfs*.c) and their unit tests ---- */
+
+/* Which program reads the option string storage_rootfs_options() makes. */
+enum storage_rootfs_opts_kind
+{
+  ROOTFS_OPTS_OVERLAY, /* mount(2) data for kernel overlayfs */
+  ROOTFS_OPTS_FUSE,    /* fuse-overlayfs -o */
+};
+
+/* The option string "lowerdir=A:B,upperdir=U,workdir=W" plus "userxattr"
+ * (rootless) and "volatile" for KIND overlay, or "fsync=0" (volatile) for
+ * fuse-overlayfs.  The names are the absolute paths when none holds ',',
+ * ':' or '\\' (neither program reads escapes the same way) and the string
+ * is shorter than LIMIT bytes; otherwise they are relative to container_dir
+ * ("l/0:l/1", "upper", "work"), *IS_RELATIVE is set, and the caller must
+ * make the links (storage_rootfs_make_links()) and mount from
+ * container_dir.  Without lower layers the lower is the empty directory
+ * "empty".  E2BIG when even the short form does not fit. */
+char *storage_rootfs_options (const struct storage_rootfs_req *req,
+                              enum storage_rootfs_opts_kind kind, size_t limit,
+                              bool *is_relative, struct error **err);
+
+/* CONTAINER_DIR/l/<i> -> the i-th lower directory (CONTAINER_DIR/empty
+ * when there is none), replacing what l/ held: short names for option
+ * strings that must stay under a page. */
+int storage_rootfs_make_links (const struct storage_rootfs_req *req, struct error **err)
+    __attribute__ ((warn_unused_result));
+
+/* Call FN (ARG, ERR) with DIR as the working directory, then return to the
+ * one before: how relative option names reach the kernel or the program.
+ * Not for threaded callers. */
+int storage_rootfs_in_dir (const char *dir, int (*fn) (void *arg, struct error **err),
+                           void *arg, struct error **err);
+
+/* The drivers' own steps, reached through the table. */
+int storage_rootfs_overlay_mount (const struct storage_rootfs_req *req, const char *target,
+                                  struct error **err);
+int storage_rootfs_fuse_mount (const struct storage_rootfs_req *req, const char *target,
+                               struct error **err);
+int storage_rootfs_fuse_unmount (const char *target, struct error **err);
+/* Copy the layers bottom-up into CONTAINER_DIR/rootfs unless it is there:
+ * built in rootfs.partial and renamed, so a crash leaves no half copy that
+ * counts.  Whiteouts in either form delete what lower layers put there,
+ * opaque directories (xattr or ".wh..wh..opq") hide their lower content;
+ * owners, modes, times and xattrs are kept, except overlay's own xattrs;
+ * hard links inside a layer stay hard links. */
+int storage_rootfs_vfs_prepare (const struct storage_rootfs_req *req, struct error **err);
 
 #endif

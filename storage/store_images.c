@@ -273,16 +273,33 @@ check_content (const struct storage_store *s, const struct storage_image *img, u
   return 0;
 }
 
+/* Remove NAME (a name or a repo digest) from IMG; whether it was there.
+ * An image whose last name goes keeps no repo digest either: it becomes
+ * dangling "<none>", as podman shows an image whose tag moved on, and
+ * prune collects it.  An image that never had a name (pulled by digest)
+ * is named by its repo digests and keeps them. */
+static bool
+remove_name (struct storage_image *img, const char *name)
+{
+  bool had_names = img->names && img->names[0];
+  bool is_name = strv_remove (img->names, name);
+  bool is_digest = strv_remove (img->digests, name);
+
+  if (had_names && img->names[0] == NULL)
+    {
+      strv_free (img->digests);
+      img->digests = store_strv_copy (NULL);
+    }
+  return is_name || is_digest;
+}
+
 /* Take NAME away from every image but KEEP. */
 static void
 detach_name (struct store_index *idx, const char *name, const struct storage_image *keep)
 {
   for (size_t i = 0; i < idx->n; i++)
     if (idx->images[i] != keep)
-      {
-        strv_remove (idx->images[i]->names, name);
-        strv_remove (idx->images[i]->digests, name);
-      }
+      remove_name (idx->images[i], name);
 }
 
 static void
@@ -397,10 +414,7 @@ storage_image_untag (struct storage_store *s, const char *name, struct error **e
   if (index_use_begin (s, true, &u, err) < 0)
     return err_wrap (err, "untag \"%s\"", name);
   for (size_t i = 0; i < u.idx->n; i++)
-    {
-      is_found |= strv_remove (u.idx->images[i]->names, name);
-      is_found |= strv_remove (u.idx->images[i]->digests, name);
-    }
+    is_found |= remove_name (u.idx->images[i], name);
   if (!is_found)
     return err_make (err, 0, "untag image: tag \"%s\" not known", name);
   if (index_use_save (&u, err) < 0)

@@ -12,10 +12,12 @@ build_pkgs=(autoconf automake libtool pkg-config gcc make
 	libslirp-dev libglib2.0-dev libssl-dev libcmocka-dev)
 # uidmap gives newuidmap/newgidmap, fuse-overlayfs and fuse3 the overlay
 # fallback; the rest is what tests/system uses: a registry, an independent
-# client (skopeo), the busybox fixture, jq, curl, htpasswd, ss and ps.
+# client (skopeo), the busybox fixture, jq, curl, htpasswd, ss and ps, and
+# python3 for the fixture servers (a registry serving hostile bytes, a token
+# service signing JWTs with python3-jwt and python3-cryptography).
 runtime_pkgs=(uidmap fuse-overlayfs fuse3)
 test_pkgs=(bats docker-registry skopeo busybox-static jq zstd curl
-	apache2-utils iproute2 procps)
+	apache2-utils iproute2 procps python3 python3-jwt python3-cryptography)
 bench_pkgs=(podman runc hyperfine)
 
 pkgs=("${build_pkgs[@]}" "${runtime_pkgs[@]}" "${test_pkgs[@]}")

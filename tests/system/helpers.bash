@@ -88,6 +88,39 @@
 #   push_image LAYOUT TAG REF     copy LAYOUT:TAG to docker://REF with skopeo
 #                      (REF as 127.0.0.1:PORT/REPO:TAG; REGISTRY_CREDS for
 #                      auth), never touching the user's containers config
+#
+# More registries and image surgery (for pulls that must fail or stall)
+#   start_token_registry USER PASSWORD [--private PREFIX]
+#                      a token service (fixtures/token-server.py) and a
+#                      docker-registry that trusts its tokens: anonymous
+#                      clients get "pull" outside PREFIX/, USER:PASSWORD
+#                      gets everything; exports what start_registry does
+#                      plus TOKEN_SERVER_ADDR and TOKEN_LOG (one line per
+#                      token request: "ACCOUNT SCOPE... -> STATUS")
+#   start_fake_registry LAYOUT [--stall-blobs]
+#                      fixtures/fake-registry.py serving LAYOUT's bytes
+#                      as they are (no checks), any repository name;
+#                      exports FAKE_REGISTRY_ADDR and FAKE_REGISTRY_LOG.
+#                      --stall-blobs: the first GET of each layer blob
+#                      sends half of it and hangs
+#   wait_for_file FILE PID         poll until FILE is non-empty (10 s at
+#                      most); fails early when PID died
+#   oci_set_manifest LAYOUT TAG FILE [MEDIATYPE]
+#                      store FILE's bytes (any bytes) as a blob and point
+#                      TAG at it; sets OCI_MANIFEST_DIGEST
+#   oci_retarget_arch LAYOUT TAG ARCH
+#                      rewrite TAG's config to say architecture ARCH (new
+#                      config and manifest blobs, index platform too);
+#                      sets OCI_MANIFEST_DIGEST and OCI_CONFIG_DIGEST
+#   registry_put_manifest REPO REF FILE MEDIATYPE
+#                      PUT FILE as a manifest (REGISTRY_CREDS honoured);
+#                      prints the HTTP status
+#   registry_push_verbatim LAYOUT TAG REPO REF
+#                      upload TAG's blobs and manifest to REGISTRY_ADDR's
+#                      REPO:REF byte for byte with curl (skopeo would
+#                      compress an uncompressed layer)
+#   python_getxattr PATH NAME     print xattr NAME of PATH (no symlink
+#                      following), or nothing when it is not set
 
 # shellcheck disable=SC2154 # bats' run sets status, output and lines
 SKIFF=${SKIFF:-$(command -v skiff || echo skiff)}
@@ -627,4 +660,164 @@ push_image() {
 		--registries-conf "$dir/registries.conf" \
 		copy --quiet --dest-tls-verify=false "${creds[@]}" \
 		"oci:$layout:$tag" "docker://$ref"
+}
+
+# ---------------------------------------------------------------------------
+# More registries and image surgery
+
+FIXTURES_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/fixtures
+
+wait_for_file() {
+	local file=$1 pid=$2
+	for _ in $(seq 1 100); do
+		[[ -s $file ]] && return 0
+		kill -0 "$pid" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# Start a python fixture that writes its port to DIR/port; its pid goes to
+# DIR/pid and DIR to the list stop_all_registries walks.
+start_python_fixture() {
+	local dir=$1 script=$2 pid
+	shift 2
+	# No inherited descriptors: bats waits for fd 3 to close.
+	python3 "$FIXTURES_DIR/$script" --port-file "$dir/port" "$@" \
+		</dev/null >"$dir/log" 2>&1 3>&- &
+	pid=$!
+	echo "$pid" >"$dir/pid"
+	echo "$dir" >>"$(helpers_state_dir)/skiff-registries"
+	wait_for_file "$dir/port" "$pid" ||
+		die "$script did not start; its log: $(cat "$dir/log")"
+}
+
+start_token_registry() {
+	local user=$1 password=$2 private='' tdir dir port pid
+	shift 2
+	if [[ ${1-} == --private ]]; then
+		private=$2
+		shift 2
+	fi
+	tdir=$(mktemp -d "$(helpers_state_dir)/token-server.XXXXXX")
+	start_python_fixture "$tdir" token-server.py --cert "$tdir/cert.pem" \
+		--service skiff-test-registry --issuer skiff-test-issuer \
+		--user "$user:$password" --private "$private" --log "$tdir/requests" || return
+	TOKEN_SERVER_ADDR=127.0.0.1:$(cat "$tdir/port")
+	export TOKEN_SERVER_ADDR TOKEN_LOG=$tdir/requests
+
+	dir=$(mktemp -d "$(helpers_state_dir)/registry.XXXXXX")
+	for _ in 1 2 3 4 5; do
+		port=$(free_port) || return
+		write_registry_config "$dir" "$port" ''
+		cat >>"$dir/config.yml" <<EOF
+auth:
+  token:
+    realm: http://$TOKEN_SERVER_ADDR/token
+    service: skiff-test-registry
+    issuer: skiff-test-issuer
+    rootcertbundle: $tdir/cert.pem
+EOF
+		docker-registry serve "$dir/config.yml" </dev/null >"$dir/log" 2>&1 3>&- &
+		pid=$!
+		echo "$pid" >"$dir/pid"
+		if wait_for_registry "$port" "$pid"; then
+			echo "$dir" >>"$(helpers_state_dir)/skiff-registries"
+			export REGISTRY_DIR=$dir REGISTRY_PORT=$port
+			export REGISTRY_ADDR=127.0.0.1:$port
+			return 0
+		fi
+		stop_registry "$dir"
+	done
+	die "docker-registry did not start; its log: $(cat "$dir/log")"
+}
+
+start_fake_registry() {
+	local layout=$1 dir
+	shift
+	dir=$(mktemp -d "$(helpers_state_dir)/fake-registry.XXXXXX")
+	start_python_fixture "$dir" fake-registry.py --layout "$layout" \
+		--log "$dir/requests" "$@" || return
+	FAKE_REGISTRY_ADDR=127.0.0.1:$(cat "$dir/port")
+	export FAKE_REGISTRY_ADDR
+	export FAKE_REGISTRY_LOG=$dir/requests
+}
+
+oci_set_manifest() {
+	local layout=$1 tag=$2 file=$3 mediatype=${4:-application/vnd.oci.image.manifest.v1+json}
+	local size tmp
+	read -r OCI_MANIFEST_DIGEST size < <(oci_put_blob "$layout" "$file")
+	[[ -f $layout/index.json ]] || echo '{"schemaVersion":2,"manifests":[]}' >"$layout/index.json"
+	tmp=$(mktemp "$(helpers_state_dir)/index.XXXXXX")
+	jq -c --arg d "$OCI_MANIFEST_DIGEST" --argjson s "$size" --arg tag "$tag" \
+		--arg m "$mediatype" '
+		.manifests |= (map(select(.annotations["org.opencontainers.image.ref.name"] != $tag))
+			+ [{ mediaType: $m, digest: $d, size: $s,
+				annotations: { "org.opencontainers.image.ref.name": $tag } }])
+	' "$layout/index.json" >"$tmp"
+	mv "$tmp" "$layout/index.json"
+	export OCI_MANIFEST_DIGEST
+}
+
+oci_retarget_arch() {
+	local layout=$1 tag=$2 arch=$3 manifest work size
+	manifest=$(oci_manifest "$layout" "$tag") || return
+	work=$(mktemp -d "$(helpers_state_dir)/retarget.XXXXXX")
+	jq -c --arg arch "$arch" '.architecture = $arch' \
+		"$(oci_blob_path "$layout" "$(jq -r .config.digest <<<"$manifest")")" >"$work/config.json"
+	read -r OCI_CONFIG_DIGEST size < <(oci_put_blob "$layout" "$work/config.json")
+	jq -c --arg d "$OCI_CONFIG_DIGEST" --argjson s "$size" \
+		'.config.digest = $d | .config.size = $s' <<<"$manifest" >"$work/manifest.json"
+	oci_set_manifest "$layout" "$tag" "$work/manifest.json"
+	jq -c --arg tag "$tag" --arg arch "$arch" '
+		.manifests |= map(if .annotations["org.opencontainers.image.ref.name"] == $tag
+			then .platform = { architecture: $arch, os: "linux" } else . end)
+	' "$layout/index.json" >"$work/index.json"
+	mv "$work/index.json" "$layout/index.json"
+	rm -rf "$work"
+	export OCI_CONFIG_DIGEST
+}
+
+registry_put_manifest() {
+	local repo=$1 ref=$2 file=$3 mediatype=$4
+	registry_curl "v2/$repo/manifests/$ref" -X PUT -o /dev/null -w '%{http_code}' \
+		-H "Content-Type: $mediatype" --data-binary "@$file"
+}
+
+python_getxattr() {
+	python3 -c '
+import os, sys
+try:
+    sys.stdout.write(os.getxattr(sys.argv[1], sys.argv[2], follow_symlinks=False).decode())
+except OSError:
+    pass
+' "$1" "$2"
+}
+
+registry_push_verbatim() {
+	local layout=$1 tag=$2 repo=$3 ref=$4 manifest digest location code
+	manifest=$(oci_manifest "$layout" "$tag") || return
+	for digest in $(jq -r '.config.digest, .layers[].digest' <<<"$manifest"); do
+		location=$(registry_curl "v2/$repo/blobs/uploads/" -X POST -D - -o /dev/null |
+			tr -d '\r' | sed -n 's/^[Ll]ocation: *//p')
+		[[ -n $location ]] || {
+			die "registry gave no upload location for $repo"
+			return
+		}
+		[[ $location == http* ]] || location=http://$REGISTRY_ADDR$location
+		[[ $location == *\?* ]] && location+="&" || location+="?"
+		code=$(curl -s --max-time 30 ${REGISTRY_CREDS:+-u "$REGISTRY_CREDS"} -X PUT \
+			-o /dev/null -w '%{http_code}' -H 'Content-Type: application/octet-stream' \
+			--data-binary "@$(oci_blob_path "$layout" "$digest")" "${location}digest=$digest")
+		[[ $code == 201 ]] || {
+			die "upload of $digest to $repo: HTTP $code"
+			return
+		}
+	done
+	code=$(registry_put_manifest "$repo" "$ref" \
+		"$(oci_blob_path "$layout" "$(jq -r --arg tag "$tag" '.manifests[]
+			| select(.annotations["org.opencontainers.image.ref.name"] == $tag)
+			| .digest' "$layout/index.json")")" \
+		"$(jq -r '.mediaType // "application/vnd.oci.image.manifest.v1+json"' <<<"$manifest")")
+	[[ $code == 201 ]] || die "manifest PUT to $repo:$ref: HTTP $code"
 }

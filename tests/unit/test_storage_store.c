@@ -838,6 +838,77 @@ test_image_put_moves_name (void **state)
   storage_image_free (img);
 }
 
+/* An image put with repo digests only (a pull by digest). */
+static char *
+put_image_digests (struct storage_store *s, const char *config_text, char **names,
+                   char **digests)
+{
+  struct error *err = NULL;
+  char *id = put_config (s, config_text);
+  struct storage_image img = { .id = id, .names = names, .digests = digests };
+
+  if (storage_image_put (s, &img, &err) < 0)
+    fail_msg ("put image: %s", err->msg);
+  return id;
+}
+
+static void
+test_image_moved_name_takes_repo_digests (void **state)
+{
+  struct fixture *f = *state;
+  char *names[] = { "example.com/x:latest", NULL };
+  char *digests_a[] = { "example.com/x@sha256:" HEX_A, NULL };
+  char *digests_b[] = { "example.com/x@sha256:" HEX_B, NULL };
+  cleanup_free char *a = put_image_digests (f->s, "{\"v\":1}", names, digests_a);
+  cleanup_free char *b = put_image_digests (f->s, "{\"v\":2}", names, digests_b);
+  struct storage_image *img = lookup (f->s, a);
+
+  /* A lost its tag: dangling, not listed under its old repository. */
+  assert_int_equal (strv_len (img->names), 0);
+  assert_int_equal (strv_len (img->digests), 0);
+  storage_image_free (img);
+  img = lookup (f->s, b);
+  assert_int_equal (strv_len (img->digests), 1);
+  storage_image_free (img);
+}
+
+static void
+test_image_untag_last_name_takes_repo_digests (void **state)
+{
+  struct fixture *f = *state;
+  struct error *err = NULL;
+  char *names[] = { "example.com/x:1", NULL };
+  char *digests[] = { "example.com/x@sha256:" HEX_A, NULL };
+  cleanup_free char *id = put_image_digests (f->s, "{}", names, digests);
+  struct storage_image *img;
+
+  assert_int_equal (storage_image_untag (f->s, "example.com/x:1", &err), 0);
+  img = lookup (f->s, id);
+  assert_int_equal (strv_len (img->names), 0);
+  assert_int_equal (strv_len (img->digests), 0);
+  storage_image_free (img);
+}
+
+static void
+test_image_put_by_digest_keeps_repo_digests (void **state)
+{
+  struct fixture *f = *state;
+  struct error *err = NULL;
+  char *digests[] = { "example.com/x@sha256:" HEX_A, NULL };
+  char *names[] = { "example.com/y:1", NULL };
+  cleanup_free char *id = put_image_digests (f->s, "{}", NULL, digests);
+  cleanup_free char *other = put_image (f->s, "{\"o\":1}", NULL, names);
+  struct storage_image *img;
+
+  /* Names coming and going elsewhere leave it alone. */
+  assert_int_equal (storage_image_untag (f->s, "example.com/y:1", &err), 0);
+  img = lookup (f->s, "example.com/x@sha256:" HEX_A);
+  assert_non_null (img);
+  assert_string_equal (img->id, id);
+  assert_int_equal (strv_len (img->names), 0);
+  storage_image_free (img);
+}
+
 static void
 test_image_tag_unknown_image (void **state)
 {
@@ -1143,6 +1214,9 @@ main (void)
     T (test_image_put_under_shared_lock_refused),
     T (test_image_tag_moves_name),
     T (test_image_put_moves_name),
+    T (test_image_moved_name_takes_repo_digests),
+    T (test_image_untag_last_name_takes_repo_digests),
+    T (test_image_put_by_digest_keeps_repo_digests),
     T (test_image_tag_unknown_image),
     T (test_image_untag),
     T (test_image_delete_returns_unreferenced_layers),
