@@ -44,7 +44,10 @@ prune_images (struct skiff_context *ctx, bool is_all, struct error **err)
       if (!is_all && ((all[i]->names && all[i]->names[0])
                       || (all[i]->digests && all[i]->digests[0])))
         continue;
-      r = storage_image_delete (s, all[i]->id, NULL, NULL, NULL, err);
+      /* prune skips what containers use rather than failing on it */
+      if (images_check_unused (all[i], ctx, NULL) < 0)
+        continue;
+      r = storage_image_delete (s, all[i]->id, images_check_unused, ctx, NULL, err);
       if (r == 0)
         printf ("%s\n", images_hex_id (all[i]->id));
     }

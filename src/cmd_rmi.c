@@ -32,18 +32,24 @@ named_as (const struct storage_image *img, const char *arg)
 }
 
 static int
-delete_image (struct storage_store *s, const struct storage_image *img, struct error **err)
+delete_image (struct skiff_context *ctx, struct storage_store *s,
+              const struct storage_image *img, bool is_force, struct error **err)
 {
+  if (is_force && images_remove_containers (ctx, img->id, err) < 0)
+    return err_wrap (err, "remove image %.12s", images_hex_id (img->id));
+  if (images_check_unused (img, ctx, err) < 0)
+    return -1;
   for (char **n = img->names; n && *n; n++)
     printf ("Untagged: %s\n", *n);
-  if (storage_image_delete (s, img->id, NULL, NULL, NULL, err) < 0)
+  if (storage_image_delete (s, img->id, images_check_unused, ctx, NULL, err) < 0)
     return err_wrap (err, "remove image %.12s", images_hex_id (img->id));
   printf ("Deleted: %s\n", images_hex_id (img->id));
   return 0;
 }
 
 static int
-remove_one (struct storage_store *s, const char *arg, const struct rmi_opts *o,
+remove_one (struct skiff_context *ctx, struct storage_store *s, const char *arg,
+            const struct rmi_opts *o,
             struct error **err)
 {
   cleanup_image struct storage_image *img = NULL;
@@ -64,7 +70,7 @@ remove_one (struct storage_store *s, const char *arg, const struct rmi_opts *o,
   if (name == NULL && strv_len (img->names) > 1 && !o->is_force && !o->is_all)
     return err_make (err, 0, "unable to delete image \"%s\" by ID with more than one tag: "
                      "please force removal (rmi -f)", images_hex_id (img->id));
-  return delete_image (s, img, err);
+  return delete_image (ctx, s, img, o->is_force, err);
 }
 
 static char **
@@ -98,7 +104,7 @@ remove_all (struct skiff_context *ctx, char **args, const struct rmi_opts *o,
   for (char **a = args; *a; a++)
     {
       struct error *e = NULL;
-      if (remove_one (s, *a, o, &e) < 0)
+      if (remove_one (ctx, s, *a, o, &e) < 0)
         {
           if (last)
             err_print (last, stderr);

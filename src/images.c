@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "container.h"
+#include "container_ops.h"
 #include "context.h"
 #include "images.h"
 #include "libutil/log.h"
@@ -141,4 +143,37 @@ images_purge_trash (struct skiff_context *ctx, struct storage_store *s, struct e
   if (context_run_in_userns (ctx, purge_child, s, err) < 0)
     return err_wrap (err, "remove deleted layers");
   return 0;
+}
+
+int
+images_check_unused (const struct storage_image *img, void *data, struct error **err)
+{
+  struct skiff_context *ctx = data;
+  struct container **all = NULL;
+  int r = 0;
+
+  if (container_list (ctx, &all, err) < 0)
+    return -1;
+  for (size_t i = 0; all[i] && r == 0; i++)
+    if (all[i]->image_id && strcmp (all[i]->image_id, img->id) == 0)
+      r = err_make_code (err, 2, 0, "image used by %s: image is in use by a container: "
+                         "consider listing external containers and force-removing image",
+                         all[i]->id);
+  container_vec_free (all);
+  return r;
+}
+
+int
+images_remove_containers (struct skiff_context *ctx, const char *id, struct error **err)
+{
+  struct container **all = NULL;
+  int r = 0;
+
+  if (container_list (ctx, &all, err) < 0)
+    return -1;
+  for (size_t i = 0; all[i] && r == 0; i++)
+    if (all[i]->image_id && strcmp (all[i]->image_id, id) == 0)
+      r = container_rm (ctx, all[i], true, err);
+  container_vec_free (all);
+  return r;
 }

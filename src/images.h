@@ -35,6 +35,15 @@ char *images_normalize_name (const char *name, struct error **err);
 int images_purge_trash (struct skiff_context *ctx, struct storage_store *s,
                         struct error **err) __attribute__ ((warn_unused_result));
 
+/* A storage_image_check_fn (DATA: the skiff_context) refusing to delete
+ * an image a container uses: exit code 2 and the container named, as
+ * podman says it. */
+int images_check_unused (const struct storage_image *img, void *data, struct error **err);
+
+/* Remove every container made from image ID (for rmi -f). */
+int images_remove_containers (struct skiff_context *ctx, const char *id, struct error **err)
+    __attribute__ ((warn_unused_result));
+
 void images_freep (struct storage_image **img);
 #define cleanup_image __attribute__ ((cleanup (images_freep)))
 
