@@ -134,15 +134,8 @@ int image_archive_parse_oci_index (const char *data, size_t len,
                                    struct error **err) __attribute__ ((warn_unused_result));
 void image_archive_oci_entries_free (struct image_archive_oci_entry *v, size_t n);
 
-/* Apply one Dockerfile instruction, as `import --change` takes it ("CMD
- * [\"sh\"]", "ENV A=b", also "CMD=..."), to CONFIG, the "config" object of
- * an image config (docker's keys: Cmd, Entrypoint, Env, ExposedPorts,
- * Labels, OnBuild, StopSignal, User, Volumes, WorkingDir).  CMD, ENTRYPOINT
- * and VOLUME take the JSON or the shell form; ENV and LABEL key=value
- * pairs with Dockerfile quoting or the legacy "KEY VALUE" form; EXPOSE
- * ports and ranges with /tcp, /udp or /sctp; WORKDIR relative to the one
- * before.  An unknown instruction or a malformed value is an error and
- * leaves CONFIG as it was. */
+/* The same as image_change_apply() (image_change.h): one Dockerfile
+ * instruction applied to the "config" object CONFIG. */
 int image_archive_apply_change (json_object *config, const char *change, struct error **err)
     __attribute__ ((warn_unused_result));
 
