@@ -69,6 +69,7 @@ container_free (struct container *c)
   free (c->dir);
   free (c->run_dir);
   free (c->state.error);
+  json_object_put (c->state.network);
   free (c);
 }
 
@@ -155,6 +156,10 @@ refresh (struct container *c)
   bool is_live = s->status == CONTAINER_RUNNING || s->status == CONTAINER_PAUSED
                  || s->status == CONTAINER_STOPPING;
 
+  /* A monitor killed in its restart backoff restarts nothing. */
+  if (s->is_restarting && s->monitor_pid != getpid ()
+      && !container_pid_alive (s->monitor_pid, 0))
+    s->is_restarting = false;
   if (!is_live || container_pid_alive (s->pid, s->pid_start))
     return;
   if (container_pid_alive (s->monitor_pid, 0) && s->monitor_pid != getpid ())
@@ -174,6 +179,7 @@ container_state_load (struct container *c, struct error **err)
   struct container_state *s = &c->state;
 
   free (s->error);
+  json_object_put (s->network);
   memset (s, 0, sizeof *s);
   s->status = CONTAINER_CREATED;
   if (!fs_exists (path))
@@ -191,7 +197,10 @@ container_state_load (struct container *c, struct error **err)
   s->finished_at = jobj_get_int (o, "finished_at", 0);
   s->restart_count = (int) jobj_get_int (o, "restart_count", 0);
   s->is_stop_requested = jobj_get_bool (o, "stop_requested", false);
+  s->is_restarting = jobj_get_bool (o, "restarting", false);
   s->error = xstrdup (jobj_get_string (o, "error"));
+  if (jobj_get_object (o, "network"))
+    s->network = json_object_get (jobj_get_object (o, "network"));
   refresh (c);
   return 0;
 }
@@ -212,8 +221,11 @@ container_state_save (struct container *c, struct error **err)
   json_object_object_add (o, "finished_at", json_object_new_int64 (s->finished_at));
   json_object_object_add (o, "restart_count", json_object_new_int (s->restart_count));
   json_object_object_add (o, "stop_requested", json_object_new_boolean (s->is_stop_requested));
+  json_object_object_add (o, "restarting", json_object_new_boolean (s->is_restarting));
   if (s->error)
     json_object_object_add (o, "error", json_object_new_string (s->error));
+  if (s->network)
+    json_object_object_add (o, "network", json_object_get (s->network));
   if (jobj_write_file (path, o, false, err) < 0)
     return err_wrap (err, "save container %.12s state", c->id);
   return 0;
@@ -453,10 +465,10 @@ write_new_dirs (struct container *c, struct error **err)
 
   if (fs_mkdir_p (c->dir, 0700, err) < 0 || fs_mkdir_p (c->run_dir, 0700, err) < 0)
     return -1;
-  if (jobj_write_file (cfg_path, c->config, false, err) < 0)
-    return -1;
+  /* No state.json yet: container_state_load() reads a missing one as
+   * "created", which saves an atomic write (two fsyncs) per container. */
   c->state.status = CONTAINER_CREATED;
-  return container_state_save (c, err);
+  return jobj_write_file (cfg_path, c->config, false, err);
 }
 
 static int
@@ -634,16 +646,25 @@ purge_child (void *arg, struct error **err)
   return 0;
 }
 
+/* Remove the trash the user can remove outside the user namespace; true
+ * when some is left.  A container's writable layer mostly belongs to its
+ * root, which is the user, and unlinking needs only write permission on
+ * the directory; only directories owned by subordinate IDs need the
+ * namespace, whose clone and newuidmap/newgidmap helpers cost more than
+ * the rest of a removal (bench/RESULTS.md).  A failure half-way leaves
+ * the rest to purge_child(). */
 static bool
-has_trash (const char *dir)
+purge_as_user (const char *dir)
 {
   cleanup_dir DIR *d = opendir (dir);
   struct dirent *de;
+  bool is_left = false;
 
   while (d && (de = readdir (d)) != NULL)
-    if (strncmp (de->d_name, ".trash-", 7) == 0)
-      return true;
-  return false;
+    if (strncmp (de->d_name, ".trash-", 7) == 0
+        && fs_remove_tree_at (dirfd (d), de->d_name, NULL) < 0)
+      is_left = true;
+  return is_left;
 }
 
 int
@@ -651,9 +672,9 @@ container_purge_trash (struct skiff_context *ctx, struct error **err)
 {
   cleanup_free char *dir = xasprintf ("%s/containers", ctx->root);
 
-  if (!has_trash (dir))
-    return 0;
   if (!ctx->is_rootless)
     return purge_child (dir, err);
+  if (!purge_as_user (dir))
+    return 0;
   return context_run_in_userns (ctx, purge_child, dir, err);
 }

@@ -41,7 +41,9 @@ struct container_state
   int64_t finished_at;
   int restart_count;
   bool is_stop_requested; /* stop/kill by the user: no restart */
+  bool is_restarting;     /* exited, and the monitor starts it again after a backoff */
   char *error;            /* why the last start failed, or NULL */
+  json_object *network;   /* NetworkSettings of the last start: Ports, IPAddress */
 };
 
 struct container

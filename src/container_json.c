@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "container_json.h"
+#include "container_ops.h"
 #include "container_start.h"
+#include "net/net.h"
 #include "libutil/buf.h"
 #include "libutil/human.h"
 #include "libutil/jobj.h"
@@ -94,7 +96,7 @@ state_json (const struct container *c)
                                             s->status == CONTAINER_RUNNING
                                             || s->status == CONTAINER_STOPPING));
   json_object_object_add (o, "Paused", json_object_new_boolean (s->status == CONTAINER_PAUSED));
-  json_object_object_add (o, "Restarting", json_object_new_boolean (false));
+  json_object_object_add (o, "Restarting", json_object_new_boolean (s->is_restarting));
   json_object_object_add (o, "OOMKilled", json_object_new_boolean (false));
   json_object_object_add (o, "Dead", json_object_new_boolean (false));
   json_object_object_add (o, "Pid", json_object_new_int (s->status == CONTAINER_EXITED ? 0
@@ -156,8 +158,16 @@ container_json_inspect (const struct container *c)
                                              json_object_new_object ()));
   json_object_object_add (o, "HostConfig", copy (jobj_get_object (c->config, "HostConfig"),
                                                  json_object_new_object ()));
-  json_object_object_add (ns, "IPAddress", json_object_new_string (""));
-  json_object_object_add (ns, "Ports", json_object_new_object ());
+  if (c->state.network && container_is_running (c))
+    {
+      json_object_put (ns);
+      ns = json_object_get (c->state.network);
+    }
+  else
+    {
+      json_object_object_add (ns, "IPAddress", json_object_new_string (""));
+      json_object_object_add (ns, "Ports", json_object_new_object ());
+    }
   json_object_object_add (o, "NetworkSettings", ns);
   return o;
 }
@@ -210,6 +220,23 @@ container_json_ps (const struct container *c)
   return o;
 }
 
+char *
+container_json_ports (const struct container *c)
+{
+  struct net_ports ports = NET_PORTS_INIT, none = NET_PORTS_INIT;
+  char *s;
+
+  if (c->state.network == NULL || !container_is_running (c)
+      || net_ports_from_bindings (jobj_get_object (c->state.network, "Ports"), &ports, NULL) < 0)
+    {
+      net_ports_clear (&ports);
+      return xstrdup ("");
+    }
+  s = net_ports_format_ps (&ports, &none);
+  net_ports_clear (&ports);
+  return s;
+}
+
 json_object *
 container_json_ps_row (const struct container *c, bool is_no_trunc, time_t now)
 {
@@ -218,6 +245,7 @@ container_json_ps_row (const struct container *c, bool is_no_trunc, time_t now)
   char status[96], created[64], id[80];
   cleanup_buf struct buf labels = BUF_INIT;
   json_object *l = get (c, "Config", "Labels");
+  cleanup_free char *ports = container_json_ports (c);
 
   snprintf (id, sizeof id, is_no_trunc ? "%s" : "%.12s", c->id);
   container_json_status (c, now, status, sizeof status);
@@ -239,7 +267,7 @@ container_json_ps_row (const struct container *c, bool is_no_trunc, time_t now)
   json_object_object_add (o, "Status", json_object_new_string (status));
   json_object_object_add (o, "State", json_object_new_string (
                                           container_status_name (c->state.status)));
-  json_object_object_add (o, "Ports", json_object_new_string (""));
+  json_object_object_add (o, "Ports", json_object_new_string (ports));
   json_object_object_add (o, "Labels", json_object_new_string (labels.data ? labels.data : ""));
   json_object_object_add (o, "Mounts", json_object_new_string (""));
   return o;

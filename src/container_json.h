@@ -15,6 +15,9 @@ json_object *container_json_ps (const struct container *c);
  * Ports, Labels, Mounts. */
 json_object *container_json_ps_row (const struct container *c, bool is_no_trunc, time_t now);
 
+/* The PORTS column: "0.0.0.0:8080->80/tcp", "" when none.  Malloc'd. */
+char *container_json_ports (const struct container *c);
+
 /* "Up 5 seconds", "Exited (0) 2 minutes ago", "Created". */
 void container_json_status (const struct container *c, time_t now, char *out, size_t len);
 

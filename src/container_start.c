@@ -1,6 +1,7 @@
 /* From a container record to a running process:
  *
- * 1. lower_dirs: the image's layer directories, top first
+ * 1. container_rootfs_init: the storage driver and its request, with the
+ *    image's layer directories, top first
  * 2. prepare_etc: hostname, hosts and resolv.conf in the runtime directory
  * 3. build_process / build_mounts: the runtime spec from Config and
  *    HostConfig (argv, env, user, caps, rlimits, binds, volumes, tmpfs)
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "container_start.h"
+#include <arpa/inet.h>
 #include "context.h"
 #include "libutil/buf.h"
 #include "libutil/fs.h"
@@ -32,10 +34,8 @@ struct start
 {
   struct skiff_context *ctx;
   struct container *c;
-  const struct storage_rootfs_driver *driver;
-  struct storage_rootfs_req req;
-  char **lower;              /* owned, top first */
-  char *storage_dir;
+  struct container_net *net;
+  struct container_rootfs rootfs;
   char *etc_hosts, *etc_resolv, *etc_hostname;
   struct runtime_mount *mounts;
   size_t n_mounts;
@@ -88,39 +88,74 @@ cfg_bool (struct container *c, const char *section, const char *key)
 /* ---- 1. layers ----------------------------------------------------------- */
 
 static int
-lower_dirs (struct start *s, struct error **err)
+lower_dirs (struct skiff_context *ctx, struct container *c, char ***out, struct error **err)
 {
   cleanup_storage struct storage_store *store = NULL;
   struct storage_image *img = NULL;
+  char **lower;
   size_t n;
 
-  if (storage_open (s->ctx->root, &store, err) < 0)
+  if (storage_open (ctx->root, &store, err) < 0)
     return -1;
-  if (storage_image_lookup (store, s->c->image_id, &img, err) < 0)
+  if (storage_image_lookup (store, c->image_id, &img, err) < 0)
     return -1;
   if (img == NULL)
     return err_make (err, 0, "container %.12s: image %s is not in the store any more",
-                     s->c->id, s->c->image_id);
+                     c->id, c->image_id);
   n = strv_len (img->layers);
-  s->lower = xcalloc (n + 1, sizeof *s->lower);
+  lower = xcalloc (n + 1, sizeof *lower);
   for (size_t i = 0; i < n; i++)
     {
-      s->lower[n - 1 - i] = storage_layer_diff_path (store, img->layers[i], err);
-      if (s->lower[n - 1 - i] == NULL)
+      lower[n - 1 - i] = storage_layer_diff_path (store, img->layers[i], err);
+      if (lower[n - 1 - i] == NULL)
         {
+          for (size_t j = 0; j < n; j++)
+            free (lower[j]);
+          free (lower);
           storage_image_free (img);
           return -1;
         }
     }
   storage_image_free (img);
+  *out = lower;
   return 0;
+}
+
+int
+container_rootfs_init (struct skiff_context *ctx, struct container *c,
+                       struct container_rootfs *out, struct error **err)
+{
+  memset (out, 0, sizeof *out);
+  out->driver = storage_rootfs_driver_get (container_driver (c));
+  if (out->driver == NULL)
+    return err_make (err, 0, "container %.12s: unknown storage driver \"%s\"", c->id,
+                     container_driver (c));
+  if (lower_dirs (ctx, c, &out->lower, err) < 0)
+    return -1;
+  out->storage_dir = xasprintf ("%s/storage", c->dir);
+  if (fs_mkdir_p (out->storage_dir, 0700, err) < 0)
+    return -1;
+  out->req.lower_dirs = out->lower;
+  out->req.container_dir = out->storage_dir;
+  out->req.mount_program = jobj_get_string (c->config, "MountProgram");
+  out->req.is_volatile = cfg_bool (c, "HostConfig", "AutoRemove");
+  out->req.is_rootless = ctx->is_rootless;
+  return 0;
+}
+
+void
+container_rootfs_clear (struct container_rootfs *r)
+{
+  strv_free (r->lower);
+  free (r->storage_dir);
+  memset (r, 0, sizeof *r);
 }
 
 static int
 mount_rootfs (void *data, char **rootfs_path, struct error **err)
 {
   struct start *s = data;
-  return storage_rootfs_mount (s->driver, &s->req, rootfs_path, err);
+  return storage_rootfs_mount (s->rootfs.driver, &s->rootfs.req, rootfs_path, err);
 }
 
 /* ---- 2. /etc files --------------------------------------------------------- */
@@ -156,6 +191,20 @@ prepare_resolv (struct start *s, struct error **err)
     }
   if (dns && json_object_array_length (dns) > 0)
     add_resolv_lines (&b, "nameserver", dns);
+  else if (s->net && s->net->mode.kind == NET_MODE_SLIRP)
+    {
+      /* slirp's resolver forwards to the host's, wherever that listens. */
+      char ip[INET_ADDRSTRLEN];
+      inet_ntop (AF_INET, &s->net->addrs.dns, ip, sizeof ip);
+      buf_printf (&b, "nameserver %s\n", ip);
+      if (search == NULL || json_object_array_length (search) == 0)
+        {
+          cleanup_strv char **lines = str_split (host ? host : "", '\n');
+          for (char **l = lines; *l; l++)
+            if (str_has_prefix (*l, "search"))
+              buf_printf (&b, "%s\n", *l);
+        }
+    }
   else if (host)
     {
       cleanup_strv char **lines = str_split (host, '\n');
@@ -195,7 +244,16 @@ prepare_hosts (struct start *s, struct error **err)
         return err_make (err, 0, "invalid --add-host \"%s\": use HOST:IP", e);
       buf_printf (&b, "%s\t%.*s\n", colon + 1, (int) (colon - e), e);
     }
-  buf_printf (&b, "127.0.1.1\t%s %s\n", s->hostname, s->c->name);
+  if (s->net && s->net->mode.kind == NET_MODE_SLIRP)
+    {
+      char guest[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN];
+      inet_ntop (AF_INET, &s->net->addrs.guest, guest, sizeof guest);
+      inet_ntop (AF_INET, &s->net->addrs.gateway, gw, sizeof gw);
+      buf_printf (&b, "%s\t%s %s\n%s\thost.containers.internal host.docker.internal\n", guest,
+                  s->hostname, s->c->name, gw);
+    }
+  else
+    buf_printf (&b, "127.0.1.1\t%s %s\n", s->hostname, s->c->name);
   s->etc_hosts = xasprintf ("%s/hosts", s->c->run_dir);
   return write_text (s->etc_hosts, b.data, err);
 }
@@ -386,7 +444,16 @@ build_spec (struct start *s, const struct container_io *io, struct runtime_spec 
   spec->init = cfg_bool (s->c, "HostConfig", "Init");
   spec->hostname = s->hostname;
   spec->is_readonly_rootfs = cfg_bool (s->c, "HostConfig", "ReadonlyRootfs");
-  spec->is_host_network = net && strcmp (net, "host") == 0;
+  spec->is_host_network = s->net ? s->net->mode.kind == NET_MODE_HOST
+                                  : (net && strcmp (net, "host") == 0);
+  if (s->net && (s->net->mode.kind == NET_MODE_CONTAINER || s->net->mode.kind == NET_MODE_NS))
+    return err_make (err, 0, "--network %s: joining another network namespace is not "
+                     "supported yet", net);
+  if (s->net && (s->net->mode.kind == NET_MODE_SLIRP || s->net->mode.kind == NET_MODE_NONE))
+    {
+      spec->on_created = container_net_created;
+      spec->created_data = s->net;
+    }
   spec->keep_id = userns && strcmp (userns, "keep-id") == 0;
   spec->mounts = s->mounts;
   spec->n_mounts = s->n_mounts;
@@ -398,29 +465,10 @@ build_spec (struct start *s, const struct container_io *io, struct runtime_spec 
   return 0;
 }
 
-static int
-prepare_storage (struct start *s, struct error **err)
-{
-  s->driver = storage_rootfs_driver_get (container_driver (s->c));
-  if (s->driver == NULL)
-    return err_make (err, 0, "container %.12s: unknown storage driver \"%s\"", s->c->id,
-                     container_driver (s->c));
-  s->storage_dir = xasprintf ("%s/storage", s->c->dir);
-  if (fs_mkdir_p (s->storage_dir, 0700, err) < 0)
-    return -1;
-  s->req.lower_dirs = s->lower;
-  s->req.container_dir = s->storage_dir;
-  s->req.mount_program = jobj_get_string (s->c->config, "MountProgram");
-  s->req.is_volatile = cfg_bool (s->c, "HostConfig", "AutoRemove");
-  s->req.is_rootless = s->ctx->is_rootless;
-  return 0;
-}
-
 static void
 start_clear (struct start *s)
 {
-  strv_free (s->lower);
-  free (s->storage_dir);
+  container_rootfs_clear (&s->rootfs);
   free (s->etc_hosts);
   free (s->etc_resolv);
   free (s->etc_hostname);
@@ -463,7 +511,7 @@ launch (struct start *s, const struct container_io *io, struct runtime_proc *out
   const struct userns_config *cfg = NULL;
   int r;
 
-  if (lower_dirs (s, err) < 0 || prepare_storage (s, err) < 0 || prepare_etc (s, err) < 0)
+  if (container_rootfs_init (s->ctx, s->c, &s->rootfs, err) < 0 || prepare_etc (s, err) < 0)
     return -1;
   if (build_spec (s, io, &spec, err) < 0)
     return -1;
@@ -471,15 +519,17 @@ launch (struct start *s, const struct container_io *io, struct runtime_proc *out
     return -1;
   r = runtime_start (cfg, &spec, out, err);
   userns_config_free (&keep);
+  if (r == 0)
+    volumes_copy_up_done (s->ctx, s->c);
   return r;
 }
 
 int
 container_start_process (struct skiff_context *ctx, struct container *c,
-                         const struct container_io *io, pid_t monitor_pid,
-                         struct runtime_proc *out, struct error **err)
+                         const struct container_io *io, struct container_net *net,
+                         pid_t monitor_pid, struct runtime_proc *out, struct error **err)
 {
-  struct start s = { .ctx = ctx, .c = c };
+  struct start s = { .ctx = ctx, .c = c, .net = net };
   int r;
 
   s.hostname = container_start_hostname (c);
@@ -503,6 +553,8 @@ container_start_process (struct skiff_context *ctx, struct container *c,
   c->state.started_at = container_now_ns ();
   c->state.finished_at = 0;
   c->state.exit_code = 0;
+  json_object_put (c->state.network);
+  c->state.network = net ? container_net_settings (net) : NULL;
   return container_state_save (c, err);
 }
 

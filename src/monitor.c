@@ -8,7 +8,11 @@
  * 2. start: container_start_process with SIGCHLD and the forwarded
  *    signals blocked, so none is lost before the signalfd reads them
  * 3. loop: relay output, forward signals, reap the container
- * 4. finish: record the exit, then restart per policy or remove (--rm) */
+ * 4. finish: record the exit, then restart per policy or remove (--rm)
+ *
+ * A detached monitor also serves attach (container_attach.h): its socket
+ * and clients are polled with the rest, output goes to them as to the
+ * log, and with -i it keeps a pipe to the container's stdin for them. */
 #include "config.h"
 
 #include <errno.h>
@@ -24,6 +28,9 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "container_attach.h"
+#include "container_ops.h"
+#include "container_net.h"
 #include "container_start.h"
 #include "ctr_log.h"
 #include "libutil/jobj.h"
@@ -47,7 +54,10 @@ struct mon
   int out_fd, err_fd;    /* read ends of the output pipes, or -1 */
   int pty;               /* terminal master, or -1 */
   int stdin_fd;          /* what we relay into the terminal, or -1 */
+  int ctr_stdin;         /* detached -i: the container's stdin, for attach, or -1 */
+  struct container_attach_server *attach; /* detached: attach clients */
   struct ctr_log_writer *log;
+  struct container_net *net;   /* the network this process serves */
   pid_t pid;
   int exit_code;
   bool is_raw;
@@ -108,6 +118,24 @@ make_pipe (int *read_end, int *write_end, struct error **err)
   return 0;
 }
 
+/* Detached with -i: attach clients write into the container's stdin.  The
+ * write end is non-blocking, so a container that does not read never
+ * stalls this loop. */
+static int
+open_stdin_pipe (struct mon *m, struct container_io *io, int child_fds[3], struct error **err)
+{
+  int read_end = -1;
+
+  if (make_pipe (&read_end, &m->ctr_stdin, err) < 0)
+    return -1;
+  if (fcntl (m->ctr_stdin, F_SETFL, O_NONBLOCK) < 0)
+    return err_make (err, errno, "make the container's stdin non-blocking");
+  close (child_fds[0]);
+  child_fds[0] = read_end;
+  io->stdio[0] = read_end;
+  return 0;
+}
+
 /* The container's streams.  In the foreground with nothing to log (--rm,
  * passthrough) it gets our descriptors themselves: no relay, no copies. */
 static int
@@ -137,6 +165,8 @@ plan_streams (struct mon *m, struct container_io *io, int child_fds[3], struct e
     return err_make (err, errno, "open /dev/null");
   child_fds[0] = devnull;
   io->stdio[0] = m->is_foreground && m->o->is_interactive ? 0 : devnull;
+  if (!m->is_foreground && m->o->is_interactive && open_stdin_pipe (m, io, child_fds, err) < 0)
+    return -1;
   if (is_direct)
     {
       io->stdio[1] = 1;
@@ -209,6 +239,8 @@ emit (struct mon *m, int which, const char *data, size_t len)
   if (m->log && ctr_log_write (m->log, which == 2 ? CTR_LOG_STDERR : CTR_LOG_STDOUT, data, len,
                                NULL) < 0)
     log_debug ("container %.12s: log write failed", m->c->id);
+  container_attach_broadcast (m->attach, which == 2 ? CONTAINER_ATTACH_STDERR
+                                                    : CONTAINER_ATTACH_STDOUT, data, len);
   if (m->is_foreground && m->o->is_attached)
     for (size_t off = 0; off < len;)
       {
@@ -317,8 +349,9 @@ wait_exit (struct mon *m)
 {
   for (;;)
     {
-      struct pollfd p[5];
-      int n = 0, ip_sig, ip_out = -1, ip_err = -1, ip_pty = -1, ip_in = -1;
+      struct pollfd p[5 + CONTAINER_ATTACH_MAX_FDS];
+      int n = 0, ip_sig, ip_out = -1, ip_err = -1, ip_pty = -1, ip_in = -1, ip_att;
+      size_t n_att;
 
       ip_sig = n;
       p[n++] = (struct pollfd) { .fd = m->sigfd, .events = POLLIN };
@@ -330,12 +363,28 @@ wait_exit (struct mon *m)
         ip_pty = n, p[n++] = (struct pollfd) { .fd = m->pty, .events = POLLIN };
       if (m->stdin_fd >= 0)
         ip_in = n, p[n++] = (struct pollfd) { .fd = m->stdin_fd, .events = POLLIN };
-      if (poll (p, (nfds_t) n, -1) < 0)
-        {
-          if (errno == EINTR)
-            continue;
-          return;
-        }
+      ip_att = n;
+      n_att = container_attach_pollfds (m->attach, p + n, CONTAINER_ATTACH_MAX_FDS);
+      n += (int) n_att;
+      {
+        /* slirp's descriptors ride along in the same poll; its timeout
+         * stays -1 (sleep) while the network is idle. */
+        int timeout = -1, rc, saved;
+        size_t nfds;
+        struct pollfd *fds = container_net_poll_prepare (m->net, p, (size_t) n, &nfds, &timeout);
+        rc = poll (fds, (nfds_t) nfds, timeout);
+        saved = errno;
+        if (fds != p)
+          for (int i = 0; i < n; i++)
+            p[i].revents = fds[i].revents;
+        container_net_poll_done (m->net, rc);
+        if (rc < 0)
+          {
+            if (saved == EINTR)
+              continue;
+            return;
+          }
+      }
       if (ip_out >= 0 && p[ip_out].revents)
         relay (m, &m->out_fd, 1);
       if (ip_err >= 0 && p[ip_err].revents)
@@ -344,6 +393,7 @@ wait_exit (struct mon *m)
         relay (m, &m->pty, 1);
       if (ip_in >= 0 && p[ip_in].revents)
         forward_stdin (m);
+      container_attach_handle (m->attach, p + ip_att, n_att, m->pty, m->ctr_stdin);
       if (p[ip_sig].revents && handle_signal (m))
         {
           drain (m);
@@ -382,6 +432,7 @@ record_exit (struct mon *m, struct error **err)
   c->state.exit_code = code;
   c->state.pid = 0;
   c->state.finished_at = container_now_ns ();
+  c->state.is_restarting = should_restart (c, code);
   return container_state_save (c, err);
 }
 
@@ -411,7 +462,14 @@ close_streams (struct mon *m)
     close (m->err_fd);
   if (m->pty >= 0)
     close (m->pty);
-  m->out_fd = m->err_fd = m->pty = -1;
+  if (m->ctr_stdin >= 0)
+    close (m->ctr_stdin);
+  m->out_fd = m->err_fd = m->pty = m->ctr_stdin = -1;
+  container_attach_hangup (m->attach);
+  /* The network goes with the container's namespace; a restart makes a
+   * new one and reserves the ports again. */
+  container_net_free (m->net);
+  m->net = NULL;
 }
 
 static int
@@ -424,7 +482,9 @@ start_once (struct mon *m, struct error **err)
 
   r = plan_streams (m, &io, child_fds, err);
   if (r == 0)
-    r = container_start_process (m->ctx, m->c, &io, getpid (), &proc, err);
+    r = container_net_prepare (m->c, &m->net, err);
+  if (r == 0)
+    r = container_start_process (m->ctx, m->c, &io, m->net, getpid (), &proc, err);
   for (int i = 0; i < 3; i++)
     if (child_fds[i] >= 0)
       close (child_fds[i]);
@@ -440,12 +500,34 @@ start_once (struct mon *m, struct error **err)
   return 0;
 }
 
+/* The restart policy's next run, after the backoff.  Under the container's
+ * lock, as `stop` cancels a restart under it: either the stop request is
+ * seen here, or `stop` finds the container running again.  1 when it was
+ * restarted, 0 when cancelled. */
+static int
+restart (struct mon *m, int delay_ms, struct error **err)
+{
+  struct container *c = m->c;
+  bool is_cancelled = !backoff (m, delay_ms);
+  cleanup_close int lk = container_lock (m->ctx, c, err);
+
+  if (lk < 0 || container_state_load (c, err) < 0)
+    return -1;
+  c->state.is_restarting = false;
+  if (is_cancelled || c->state.is_stop_requested)
+    return container_state_save (c, err) < 0 ? -1 : 0;
+  /* Saved with "running" by the start: a waiter never reads a state that
+   * is neither running nor restarting in between. */
+  c->state.restart_count++;
+  return start_once (m, err) < 0 ? -1 : 1;
+}
+
 /* Wait for the running container, then restart it as long as its policy
  * says so.  Returns the last exit code. */
 static int
 supervise (struct mon *m, struct error **err)
 {
-  int delay = 100;
+  int delay = 100, r;
 
   for (;;)
     {
@@ -455,12 +537,12 @@ supervise (struct mon *m, struct error **err)
       close_streams (m);
       if (record_exit (m, err) < 0)
         return -1;
-      if (!should_restart (m->c, m->exit_code) || !backoff (m, delay))
+      if (!m->c->state.is_restarting)
         return 0;
+      r = restart (m, delay, err);
+      if (r <= 0)
+        return r;
       delay = delay < 30000 ? delay * 2 : delay;
-      m->c->state.restart_count++;
-      if (container_state_save (m->c, err) < 0 || start_once (m, err) < 0)
-        return -1;
     }
 }
 
@@ -472,7 +554,13 @@ finish (struct mon *m, struct error **err)
   ctr_log_close (m->log);
   m->log = NULL;
   if (r == 0 && is_auto_remove (m->c))
-    r = container_remove (m->ctx, m->c, err);
+    {
+      /* A detached container's waiters read the code after the removal;
+       * in the foreground we are the only one who reports it. */
+      if (!m->is_foreground && container_keep_exit_code (m->c, NULL) < 0)
+        log_debug ("container %.12s: exit code not kept", m->c->id);
+      r = container_remove (m->ctx, m->c, err);
+    }
   return r;
 }
 
@@ -485,7 +573,7 @@ mon_init (struct mon *m, struct skiff_context *ctx, struct container *c,
   m->c = c;
   m->o = o;
   m->is_foreground = is_foreground;
-  m->sigfd = m->out_fd = m->err_fd = m->pty = m->stdin_fd = -1;
+  m->sigfd = m->out_fd = m->err_fd = m->pty = m->stdin_fd = m->ctr_stdin = -1;
   m->pid = -1;
 }
 
@@ -574,6 +662,13 @@ monitor_main (struct skiff_context *ctx, struct container *c, const struct monit
 
   detach_from_terminal (ctx, c);
   mon_init (&m, ctx, c, o, false);
+  /* Listening before the start: a client may attach as soon as `run -d`
+   * returns.  Without the socket the container still runs. */
+  if (container_attach_listen (c, &m.attach, &e) < 0)
+    {
+      log_warn ("%s", e->msg);
+      err_release (&e);
+    }
   r = block_signals (&m, &old, &e);
   if (r == 0)
     r = start_once (&m, &e);
@@ -581,9 +676,14 @@ monitor_main (struct skiff_context *ctx, struct container *c, const struct monit
   if (*lock_fd >= 0)
     close (*lock_fd);
   if (r < 0)
-    _exit (1);
+    {
+      container_attach_close (m.attach);
+      _exit (1);
+    }
   err_release (&e);
-  if (finish (&m, &e) < 0)
+  r = finish (&m, &e);
+  container_attach_close (m.attach);
+  if (r < 0)
     {
       log_error ("container %.12s: %s", c->id, e->msg);
       _exit (1);

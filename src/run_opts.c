@@ -13,6 +13,7 @@
 #include "libutil/jobj.h"
 #include "libutil/mem.h"
 #include "libutil/parse.h"
+#include "net/net.h"
 #include "run_opts.h"
 
 extern char **environ;
@@ -515,17 +516,48 @@ log_config (const struct run_opts *o, struct error **err)
   return lc;
 }
 
+/* -p and --network are checked when the container is made, so a typo
+ * fails `create` rather than a later `start`. */
+static json_object *
+port_bindings (const struct run_opts *o, struct error **err)
+{
+  struct net_ports ports = NET_PORTS_INIT;
+  struct net_mode mode;
+  json_object *b = NULL;
+  int r = net_mode_parse (o->network, &mode, err);
+
+  net_mode_clear (&mode);
+  for (char **p = o->publish; r == 0 && p && *p; p++)
+    r = net_ports_parse (*p, &ports, err);
+  for (char **e = o->expose; r == 0 && e && *e; e++)
+    {
+      struct net_ports exposed = NET_PORTS_INIT;
+      r = net_ports_parse_exposed (*e, &exposed, err);
+      net_ports_clear (&exposed);
+    }
+  if (r == 0)
+    b = net_ports_to_bindings (&ports);
+  net_ports_clear (&ports);
+  return b;
+}
+
 static int
 host_config (const struct run_opts *o, json_object *hc, struct error **err)
 {
-  json_object *restart = NULL, *lc;
+  json_object *restart = NULL, *lc, *bindings = port_bindings (o, err);
 
-  if (parse_restart (o->restart, &restart, err) < 0)
+  if (bindings == NULL)
     return -1;
+  if (parse_restart (o->restart, &restart, err) < 0)
+    {
+      json_object_put (bindings);
+      return -1;
+    }
   lc = log_config (o, err);
   if (lc == NULL)
     {
       json_object_put (restart);
+      json_object_put (bindings);
       return -1;
     }
   json_object_object_add (hc, "RestartPolicy", restart);
@@ -535,7 +567,7 @@ host_config (const struct run_opts *o, json_object *hc, struct error **err)
   json_object_object_add (hc, "Tmpfs", strv_json (o->tmpfs));
   json_object_object_add (hc, "NetworkMode", json_object_new_string (o->network ? o->network
                                                                               : "slirp4netns"));
-  json_object_object_add (hc, "PortBindings", strv_json (o->publish));
+  json_object_object_add (hc, "PortBindings", bindings);
   json_object_object_add (hc, "PublishAllPorts", json_object_new_boolean (o->is_publish_all));
   json_object_object_add (hc, "AutoRemove", json_object_new_boolean (o->is_rm));
   json_object_object_add (hc, "CapAdd", strv_json (o->cap_add));
