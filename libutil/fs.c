@@ -225,18 +225,18 @@ sync_dir_of (int dirfd, const char *name, struct error **err)
   return 0;
 }
 
-/* Make the temporary file FD (at TMP) durable with MODE and rename it over
- * NAME.  Consumes FD. */
+/* Give the temporary file FD (at TMP) MODE, make it durable when
+ * IS_DURABLE, and rename it over NAME.  Consumes FD. */
 static int
 commit_temp (int dirfd, int fd, const char *tmp, const char *name, mode_t mode,
-             struct error **err)
+             bool is_durable, struct error **err)
 {
   cleanup_close int owned = fd;
 
   /* fchmod, not the open mode, so the umask does not change MODE. */
   if (fchmod (owned, mode) < 0)
     return err_make (err, errno, "chmod \"%s\"", tmp);
-  if (fsync (owned) < 0)
+  if (is_durable && fsync (owned) < 0)
     return err_make (err, errno, "sync \"%s\"", tmp);
   /* close() can report a delayed write error (NFS); a caller must know. */
   if (close (steal_fd (&owned)) < 0)
@@ -251,7 +251,7 @@ typedef int (*fill_fn) (int fd, const void *arg, struct error **err);
 
 static int
 write_atomic_with (int dirfd, const char *name, fill_fn fill, const void *arg, mode_t mode,
-                   struct error **err)
+                   bool is_durable, struct error **err)
 {
   cleanup_free char *tmp = NULL;
   int fd = open_temp (dirfd, name, &tmp, err);
@@ -263,9 +263,9 @@ write_atomic_with (int dirfd, const char *name, fill_fn fill, const void *arg, m
       close (fd);
       goto unlink_temp;
     }
-  if (commit_temp (dirfd, fd, tmp, name, mode, err) < 0)
+  if (commit_temp (dirfd, fd, tmp, name, mode, is_durable, err) < 0)
     goto unlink_temp;
-  return sync_dir_of (dirfd, name, err);
+  return is_durable ? sync_dir_of (dirfd, name, err) : 0;
 
 unlink_temp:
   /* Never leave a half-written temporary file behind. */
@@ -296,7 +296,7 @@ fs_write_atomic_at (int dirfd, const char *name, const void *data, size_t len, m
 {
   struct data_arg d = { data, len, name };
 
-  return write_atomic_with (dirfd, name, fill_data, &d, mode, err);
+  return write_atomic_with (dirfd, name, fill_data, &d, mode, true, err);
 }
 
 int
@@ -304,6 +304,22 @@ fs_write_atomic (const char *path, const void *data, size_t len, mode_t mode,
                  struct error **err)
 {
   return fs_write_atomic_at (AT_FDCWD, path, data, len, mode, err);
+}
+
+int
+fs_write_atomic_nosync_at (int dirfd, const char *name, const void *data, size_t len,
+                           mode_t mode, struct error **err)
+{
+  struct data_arg d = { data, len, name };
+
+  return write_atomic_with (dirfd, name, fill_data, &d, mode, false, err);
+}
+
+int
+fs_write_atomic_nosync (const char *path, const void *data, size_t len, mode_t mode,
+                        struct error **err)
+{
+  return fs_write_atomic_nosync_at (AT_FDCWD, path, data, len, mode, err);
 }
 
 /* ---- copying ------------------------------------------------------------ */
@@ -347,7 +363,7 @@ fs_copy_file (const char *src, const char *dst, mode_t mode, struct error **err)
   if (!S_ISREG (st.st_mode))
     return err_make (err, 0, "copy \"%s\": not a regular file", src);
   c.src_fd = fd;
-  return write_atomic_with (AT_FDCWD, dst, fill_copy, &c, mode, err);
+  return write_atomic_with (AT_FDCWD, dst, fill_copy, &c, mode, true, err);
 }
 
 /* ---- mkdir -p ----------------------------------------------------------- */
@@ -373,9 +389,15 @@ int
 fs_mkdir_p (const char *path, mode_t mode, struct error **err)
 {
   cleanup_free char *p = NULL;
+  struct stat st;
 
   if (path == NULL || *path == '\0')
     return err_make (err, ENOENT, "mkdir \"\"");
+  /* Most calls find the directory there already (the store and runtime
+   * roots on every command): one stat instead of a mkdir and a stat per
+   * component, about 50 syscalls of every `run`. */
+  if (stat (path, &st) == 0 && S_ISDIR (st.st_mode))
+    return 0;
   p = xstrdup (path);
   for (char *s = p + 1; *s; s++)
     {

@@ -25,6 +25,17 @@ int fs_write_atomic (const char *path, const void *data, size_t len, mode_t mode
 int fs_write_atomic_at (int dirfd, const char *name, const void *data, size_t len,
                         mode_t mode, struct error **err);
 
+/* The same without the fsyncs, for files that need not survive a crash of
+ * the machine: data under the runtime directory (gone at reboot anyway,
+ * and regenerated) and throw-away state.  Readers still see the old or the
+ * new content, never a partial file, also when the writer is killed; after
+ * a power loss or a kernel crash PATH may be empty or hold the old
+ * content.  An fsync costs a journal commit on most file systems. */
+int fs_write_atomic_nosync (const char *path, const void *data, size_t len, mode_t mode,
+                            struct error **err);
+int fs_write_atomic_nosync_at (int dirfd, const char *name, const void *data, size_t len,
+                               mode_t mode, struct error **err);
+
 /* mkdir -p: create PATH and missing parents with MODE; an existing
  * directory is fine, an existing non-directory is an error. */
 int fs_mkdir_p (const char *path, mode_t mode, struct error **err);

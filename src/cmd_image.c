@@ -177,6 +177,7 @@ static const struct command *const image_subs[] = {
   &image_ls,
   &cmd_image_prune_command,
   &cmd_pull_command,
+  &cmd_push_command,
   &image_rm,
   &cmd_save_command,
   &cmd_tag_command,

@@ -394,25 +394,38 @@ run_rename (struct skiff_context *ctx, int argc, char **argv, struct error **err
 
 /* ---- pause, unpause ------------------------------------------------------------ */
 
+/* The namespace link /proc/PID/ns/NAME ("pid:[4026532]") into BUF. */
+static bool
+read_ns (const char *pid, const char *name, char *buf, size_t size)
+{
+  char path[300];
+  ssize_t n;
+
+  snprintf (path, sizeof path, "/proc/%s/ns/%s", pid, name);
+  n = readlink (path, buf, size - 1);
+  if (n < 0)
+    return false;
+  buf[n] = '\0';
+  return true;
+}
+
 /* Without a delegated cgroup freezer (the rootless case here), every
  * process of the container is stopped with SIGSTOP; killing PID 1 of a
- * pid namespace with -1 would not reach the others, so each is signalled. */
+ * pid namespace with -1 would not reach the others, so each is signalled.
+ * A mount program's daemon (fuse-overlayfs) shares the pid namespace but
+ * not the container's mount namespace (runtime_mounts_rootfs); it must
+ * keep serving the root file system, or exec and cp hang on it. */
 static int
 signal_all (struct container *c, int sig, struct error **err)
 {
-  char path[300];
+  char first[32], pid_ns[128], mnt_ns[128];
   cleanup_dir DIR *d = NULL;
   struct dirent *de;
-  cleanup_free char *ns = NULL;
-  char link[128];
-  ssize_t n;
 
-  snprintf (path, sizeof path, "/proc/%d/ns/pid", (int) c->state.pid);
-  n = readlink (path, link, sizeof link - 1);
-  if (n < 0)
-    return err_make (err, errno, "container %.12s: read its pid namespace", c->id);
-  link[n] = '\0';
-  ns = xstrdup (link);
+  snprintf (first, sizeof first, "%d", (int) c->state.pid);
+  if (!read_ns (first, "pid", pid_ns, sizeof pid_ns)
+      || !read_ns (first, "mnt", mnt_ns, sizeof mnt_ns))
+    return err_make (err, errno, "container %.12s: read its namespaces", c->id);
   d = opendir ("/proc");
   if (d == NULL)
     return err_make (err, errno, "open /proc");
@@ -421,12 +434,8 @@ signal_all (struct container *c, int sig, struct error **err)
       char other[128];
       if (de->d_name[0] < '0' || de->d_name[0] > '9')
         continue;
-      snprintf (path, sizeof path, "/proc/%s/ns/pid", de->d_name);
-      n = readlink (path, other, sizeof other - 1);
-      if (n < 0)
-        continue;
-      other[n] = '\0';
-      if (strcmp (other, ns) == 0)
+      if (read_ns (de->d_name, "pid", other, sizeof other) && strcmp (other, pid_ns) == 0
+          && read_ns (de->d_name, "mnt", other, sizeof other) && strcmp (other, mnt_ns) == 0)
         kill ((pid_t) atoi (de->d_name), sig);
     }
   return 0;

@@ -186,7 +186,9 @@ run_run (struct skiff_context *ctx, int argc, char **argv, struct error **err)
       run_opts_clear (&o);
       return r > 0 ? 0 : -1;
     }
-  mo.is_interactive = o.is_interactive;
+  mo.is_interactive = o.is_interactive && o.is_attach_stdin;
+  mo.no_stdout = !o.is_attach_stdout;
+  mo.no_stderr = !o.is_attach_stderr;
   mo.is_tty = o.is_tty;
   mo.has_sig_proxy = o.has_sig_proxy;
   mo.is_attached = !o.is_detach;

@@ -21,6 +21,16 @@ extern const struct command cmd_image_exists_command;
 extern const struct command cmd_save_command;
 extern const struct command cmd_load_command;
 extern const struct command cmd_import_command;
+extern const struct command cmd_push_command;
+extern const struct command cmd_login_command;
+extern const struct command cmd_logout_command;
+extern const struct command cmd_manifest_command;
+extern const struct command cmd_manifest_create_command;
+extern const struct command cmd_manifest_add_command;
+extern const struct command cmd_manifest_remove_command;
+extern const struct command cmd_manifest_inspect_command;
+extern const struct command cmd_manifest_push_command;
+extern const struct command cmd_manifest_rm_command;
 
 extern const struct command cmd_run_command;
 extern const struct command cmd_create_command;
@@ -34,10 +44,21 @@ extern const struct command cmd_rename_command;
 extern const struct command cmd_pause_command;
 extern const struct command cmd_unpause_command;
 extern const struct command cmd_ps_command;
+extern const struct command cmd_port_command;
 extern const struct command cmd_logs_command;
 extern const struct command cmd_exec_command;
 extern const struct command cmd_container_command;
 extern const struct command cmd_container_prune_command;
 extern const struct command cmd_container_exists_command;
+
+extern const struct command cmd_volume_command;
+extern const struct command cmd_cp_command;
+extern const struct command cmd_diff_command;
+extern const struct command cmd_commit_command;
+extern const struct command cmd_export_command;
+extern const struct command cmd_top_command;
+extern const struct command cmd_mount_command;
+extern const struct command cmd_unmount_command;
+extern const struct command cmd_attach_command;
 
 #endif

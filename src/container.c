@@ -630,6 +630,21 @@ container_lock (struct skiff_context *ctx, struct container *c, struct error **e
   return lock_acquire (path, LOCK_EXCLUSIVE_MODE, err);
 }
 
+/* Remove trash entry NAME in DIRFD.  Every removal purges all the trash,
+ * so concurrent ones (20 `run --rm` at once) empty the same trees: what
+ * vanished under us (ENOENT) was removed by another, which is success. */
+static int
+purge_entry (int dirfd, const char *name, struct error **err)
+{
+  cleanup_error struct error *e = NULL;
+
+  if (fs_remove_tree_at (dirfd, name, &e) == 0 || e->errnum == ENOENT)
+    return 0;
+  if (err)
+    *err = steal_ptr (&e);
+  return -1;
+}
+
 static int
 purge_child (void *arg, struct error **err)
 {
@@ -640,8 +655,7 @@ purge_child (void *arg, struct error **err)
   if (d == NULL)
     return errno == ENOENT ? 0 : err_make (err, errno, "open \"%s\"", dir);
   while ((de = readdir (d)) != NULL)
-    if (strncmp (de->d_name, ".trash-", 7) == 0
-        && fs_remove_tree_at (dirfd (d), de->d_name, err) < 0)
+    if (strncmp (de->d_name, ".trash-", 7) == 0 && purge_entry (dirfd (d), de->d_name, err) < 0)
       return -1;
   return 0;
 }
@@ -661,8 +675,7 @@ purge_as_user (const char *dir)
   bool is_left = false;
 
   while (d && (de = readdir (d)) != NULL)
-    if (strncmp (de->d_name, ".trash-", 7) == 0
-        && fs_remove_tree_at (dirfd (d), de->d_name, NULL) < 0)
+    if (strncmp (de->d_name, ".trash-", 7) == 0 && purge_entry (dirfd (d), de->d_name, NULL) < 0)
       is_left = true;
   return is_left;
 }

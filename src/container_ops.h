@@ -26,6 +26,12 @@ int container_stop (struct skiff_context *ctx, struct container *c, int sig, int
 int container_wait_exit (struct container *c, int timeout_ms, struct error **err)
     __attribute__ ((warn_unused_result));
 
+/* Keep C's recorded exit code beside its runtime directory, where it
+ * outlives the record: an --rm container's monitor calls this before it
+ * removes the container, so that `wait` can still print the code. */
+int container_keep_exit_code (const struct container *c, struct error **err)
+    __attribute__ ((warn_unused_result));
+
 /* Remove C; a running container only with IS_FORCE (it is killed first),
  * otherwise the error podman gives, exit code 2. */
 int container_rm (struct skiff_context *ctx, struct container *c, bool is_force,

@@ -1,12 +1,15 @@
 /* Store and runtime paths.  Rootless: $XDG_DATA_HOME/skiff (default
  * ~/.local/share/skiff) and $XDG_RUNTIME_DIR/skiff, or a private
  * /tmp/skiff-run-UID when XDG_RUNTIME_DIR is unset or unusable (as under
- * su).  Root: /var/lib/skiff and /run/skiff. */
+ * su).  Root: /var/lib/skiff and /run/skiff.  Inside `skiff unshare` (root
+ * of a user namespace) the store stays the user's: the paths unshare
+ * exports in CONTAINERS_GRAPHROOT and CONTAINERS_RUNROOT, as podman's. */
 #include "config.h"
 
 #include <errno.h>
 #include <sched.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,12 +34,39 @@ home_dir (void)
   return NULL;
 }
 
+/* The initial user namespace's uid_map is the single line
+ * "0 0 4294967295". */
+bool
+context_is_in_user_namespace (void)
+{
+  cleanup_free char *map = fs_read_file ("/proc/self/uid_map", 1 << 16, NULL, NULL);
+  unsigned long inside, outside, count;
+
+  if (map == NULL || sscanf (map, "%lu %lu %lu", &inside, &outside, &count) != 3)
+    return false;
+  return !(inside == 0 && outside == 0 && count == 4294967295UL && strchr (map, '\n')
+           == strrchr (map, '\n'));
+}
+
+/* The user's store, when we run inside `skiff unshare`. */
+static const char *
+unshare_path (const char *var)
+{
+  const char *v = getenv (var);
+
+  if (v == NULL || *v != '/' || geteuid () != 0 || !context_is_in_user_namespace ())
+    return NULL;
+  return v;
+}
+
 static char *
 default_root (bool is_rootless, struct error **err)
 {
   const char *xdg = getenv ("XDG_DATA_HOME");
   cleanup_free char *home = NULL;
 
+  if (!is_rootless && unshare_path ("CONTAINERS_GRAPHROOT"))
+    return xstrdup (unshare_path ("CONTAINERS_GRAPHROOT"));
   if (!is_rootless)
     return xstrdup ("/var/lib/skiff");
   if (xdg && *xdg == '/')
@@ -68,6 +98,8 @@ default_runroot (bool is_rootless, uid_t uid)
 {
   const char *xdg = getenv ("XDG_RUNTIME_DIR");
 
+  if (!is_rootless && unshare_path ("CONTAINERS_RUNROOT"))
+    return xstrdup (unshare_path ("CONTAINERS_RUNROOT"));
   if (!is_rootless)
     return xstrdup ("/run/skiff");
   if (runtime_dir_usable (xdg, uid))

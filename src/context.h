@@ -24,6 +24,10 @@ const struct userns_config *context_userns (struct skiff_context *ctx, struct er
 int context_run_in_userns (struct skiff_context *ctx, userns_child_fn fn, void *arg,
                            struct error **err) __attribute__ ((warn_unused_result));
 
+/* Whether this process runs in a user namespace other than the initial
+ * one (inside `skiff unshare`, for instance). */
+bool context_is_in_user_namespace (void);
+
 void context_free (struct skiff_context *ctx);
 
 #endif

@@ -22,8 +22,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "image_archive.h"
 #include "image_pull.h"
 #include "image_layers.h"
+#include "image_transport.h"
 #include "images.h"
 #include "libutil/human.h"
 #include "libutil/log.h"
@@ -51,6 +53,8 @@ struct pull
   struct storage_store *store;
   struct registry_client *client;
   struct image_ref ref;             /* the source actually used */
+  struct image_ref wanted;          /* what was asked for: the image's name,
+                                       whichever mirror or location served it */
   struct registry_manifest raw;     /* the image manifest's bytes */
   struct manifest *manifest;
   char *config_data;
@@ -134,6 +138,12 @@ open_client (struct pull *p, const struct registry_pull_source *src, struct erro
   struct registry_client *c;
 
   ro.is_insecure = p->opts->has_tls_verify ? !p->opts->is_tls_verify : src->is_insecure;
+  /* A mirror that is down must not hold up the fall-back to the location. */
+  if (src->is_mirror)
+    {
+      ro.max_retries = 1;
+      ro.retry_delay_ms = 100;
+    }
   ro.cert_dir = p->opts->cert_dir;
   ro.authfile = p->opts->authfile;
   if (p->opts->creds)
@@ -351,7 +361,7 @@ store_image (struct pull *p, char **id_out, struct error **err)
 {
   struct storage_image img = { 0 };
   cleanup_strv char **names = NULL, **digests = NULL, **layers = NULL, **blobs = NULL;
-  cleanup_free char *repo = reference_repo_string (&p->ref);
+  cleanup_free char *repo = reference_repo_string (&p->wanted);
   int64_t created = 0;
 
   if (storage_blob_put_bytes (p->store, p->manifest->config.digest, p->config_data,
@@ -363,9 +373,9 @@ store_image (struct pull *p, char **id_out, struct error **err)
   digests = xcalloc (1, sizeof *digests);
   layers = xcalloc (1, sizeof *layers);
   blobs = xcalloc (1, sizeof *blobs);
-  if (p->ref.tag)
+  if (p->wanted.tag)
     {
-      cleanup_free char *full = xasprintf ("%s:%s", repo, p->ref.tag);
+      cleanup_free char *full = xasprintf ("%s:%s", repo, p->wanted.tag);
       names = strv_append (names, full);
     }
   {
@@ -409,6 +419,7 @@ pull_clear (struct pull *p)
   manifest_free (p->manifest);
   registry_manifest_clear (&p->raw);
   reference_free (&p->ref);
+  reference_free (&p->wanted);
   registry_client_free (p->client);
   storage_close (p->store);
 }
@@ -446,6 +457,8 @@ pull_from_candidates (struct pull *p, const char *name, struct error **err)
           err_release (err);
         }
       say (p, "Trying to pull %s...\n", full);
+      reference_free (&p->wanted);
+      reference_copy (&cands[i], &p->wanted);
       r = resolve_source (p, conf, &cands[i], err);
       if (r < 0)
         err_wrap (err, "initializing source %s", full);
@@ -454,13 +467,66 @@ pull_from_candidates (struct pull *p, const char *name, struct error **err)
   return r;
 }
 
+/* ---- local transports (oci:, oci-archive:, docker-archive:, dir:) ------ */
+
+/* Whether the loaded name NAME is what REF says: as written, normalised,
+ * or as a short name under localhost/ (what load makes of an OCI tag). */
+static bool
+loaded_name_matches (const char *name, const char *ref)
+{
+  cleanup_free char *normal = images_normalize_name (ref, NULL);
+  cleanup_free char *local_ref = xasprintf ("localhost/%s", ref);
+  cleanup_free char *local = images_normalize_name (local_ref, NULL);
+
+  return strcmp (name, ref) == 0 || (normal && strcmp (name, normal) == 0)
+         || (local && strcmp (name, local) == 0);
+}
+
+/* Load every image SRC holds (image_archive_load()); *ID_OUT gets the one
+ * SRC's reference names, or the first. */
+static int
+pull_from_transport (struct skiff_context *ctx, const struct image_transport_ref *src,
+                     const struct image_pull_opts *opts, char **id_out, struct error **err)
+{
+  struct image_archive_load_opts lo = { .input = src->path, .is_quiet = opts->is_quiet };
+  cleanup_storage struct storage_store *s = NULL;
+  cleanup_image struct storage_image *img = NULL;
+  cleanup_strv char **loaded = NULL;
+  const char *chosen = NULL;
+
+  if (image_archive_load (ctx, &lo, &loaded, err) < 0)
+    return -1;
+  for (size_t i = 0; src->ref && loaded[i] && chosen == NULL; i++)
+    if (loaded_name_matches (loaded[i], src->ref))
+      chosen = loaded[i];
+  if (chosen == NULL)
+    chosen = loaded[0];
+  if (chosen == NULL)
+    return err_make (err, 0, "\"%s\" holds no image", src->path);
+  if (images_open (ctx, false, &s, err) < 0 || images_require (s, chosen, &img, err) < 0)
+    return -1;
+  *id_out = xstrdup (img->id);
+  return 0;
+}
+
 int
 image_pull (struct skiff_context *ctx, const char *name, const struct image_pull_opts *opts,
             char **id_out, struct error **err)
 {
   struct pull p = { .ctx = ctx, .opts = opts, .is_tty = isatty (2) == 1 };
+  struct image_transport_ref tr = { 0 };
   int r;
 
+  r = image_transport_parse (name, &tr, err);
+  if (r != 0)
+    {
+      if (r > 0 && tr.transport == IMAGE_TRANSPORT_DOCKER)
+        r = image_pull (ctx, tr.ref, opts, id_out, err);
+      else if (r > 0)
+        r = pull_from_transport (ctx, &tr, opts, id_out, err);
+      image_transport_ref_clear (&tr);
+      return r;
+    }
   r = images_open (ctx, true, &p.store, err);
   if (r == 0)
     r = pull_from_candidates (&p, name, err);

@@ -141,7 +141,7 @@ open_stdin_pipe (struct mon *m, struct container_io *io, int child_fds[3], struc
 static int
 plan_streams (struct mon *m, struct container_io *io, int child_fds[3], struct error **err)
 {
-  bool is_direct = m->is_foreground && !m->o->is_tty
+  bool is_direct = m->is_foreground && !m->o->is_tty && !m->o->no_stdout && !m->o->no_stderr
                    && (is_auto_remove (m->c) || strcmp (log_driver (m->c), "k8s-file") != 0);
   int devnull;
 
@@ -241,7 +241,7 @@ emit (struct mon *m, int which, const char *data, size_t len)
     log_debug ("container %.12s: log write failed", m->c->id);
   container_attach_broadcast (m->attach, which == 2 ? CONTAINER_ATTACH_STDERR
                                                     : CONTAINER_ATTACH_STDOUT, data, len);
-  if (m->is_foreground && m->o->is_attached)
+  if (m->is_foreground && m->o->is_attached && !(which == 2 ? m->o->no_stderr : m->o->no_stdout))
     for (size_t off = 0; off < len;)
       {
         ssize_t n = write (which == 2 ? 2 : 1, data + off, len - off);

@@ -17,6 +17,8 @@ struct monitor_opts
   bool is_tty;           /* -t */
   bool has_sig_proxy;    /* forward our signals (foreground) */
   bool is_attached;      /* foreground: output goes to our stdout/stderr too */
+  bool no_stdout;        /* attached, but -a left stdout out: it is only logged */
+  bool no_stderr;        /* the same for stderr */
 };
 
 /* Run container C in the foreground: start it, relay its streams, forward

@@ -32,6 +32,7 @@
 #include "manifest.h"
 #include "reference.h"
 #include "registry.h"
+#include "registry_internal.h"
 
 #define DEFAULT_MAX_PARALLEL 6
 #define DEFAULT_MAX_RETRIES 3
@@ -55,6 +56,7 @@ struct registry_client
   char *authfile;
   bool is_insecure;
   bool want_push;
+  char **extra_scopes; /* NULL-terminated, or NULL */
   unsigned max_parallel;
   unsigned max_retries;
   unsigned retry_delay_ms;
@@ -89,6 +91,8 @@ struct response
   char *docker_digest;
   char *www_authenticate;
   char *retry_after;
+  char *location;
+  char *range;
   int64_t content_length;
 };
 
@@ -99,7 +103,10 @@ response_reset_headers (struct response *r)
   free (r->docker_digest);
   free (r->www_authenticate);
   free (r->retry_after);
+  free (r->location);
+  free (r->range);
   r->content_type = r->docker_digest = r->www_authenticate = r->retry_after = NULL;
+  r->location = r->range = NULL;
   r->content_length = -1;
 }
 
@@ -406,6 +413,8 @@ registry_client_new (const char *registry, const char *repository,
   c->authfile = xstrdup (opts->authfile);
   c->is_insecure = opts->is_insecure;
   c->want_push = opts->want_push;
+  for (const char *const *s = opts->extra_scopes; s && *s; s++)
+    c->extra_scopes = strv_append (c->extra_scopes, *s);
   c->max_parallel = opts->max_parallel ? opts->max_parallel : DEFAULT_MAX_PARALLEL;
   c->max_retries = opts->max_retries ? opts->max_retries : DEFAULT_MAX_RETRIES;
   c->retry_delay_ms = opts->retry_delay_ms ? opts->retry_delay_ms : DEFAULT_RETRY_DELAY_MS;
@@ -447,6 +456,7 @@ registry_client_free (struct registry_client *c)
   free (c->repository);
   free (c->base);
   free (c->authfile);
+  strv_free (c->extra_scopes);
   free (c->ca_pem);
   free (c->client_cert);
   free (c->client_key);
@@ -480,6 +490,8 @@ on_header (char *data, size_t size, size_t n, void *opaque)
     { "docker-content-digest", offsetof (struct response, docker_digest) },
     { "www-authenticate", offsetof (struct response, www_authenticate) },
     { "retry-after", offsetof (struct response, retry_after) },
+    { "location", offsetof (struct response, location) },
+    { "range", offsetof (struct response, range) },
   };
   struct response *r = opaque;
   size_t len = size * n;
@@ -692,14 +704,115 @@ enum auth_mode
   AUTH_CREDS,    /* Basic with the user's credentials (token requests) */
 };
 
+/* What a request sends (registry_send()): a body and its type. */
+struct send_spec
+{
+  const char *content_type;
+  const struct registry_body *body; /* NULL: empty */
+  bool can_retry;
+  struct error *read_err; /* why reading the body failed */
+};
+
+struct body_reader
+{
+  struct send_spec *send;
+  uint64_t done;
+};
+
+/* libcurl pulls the body from here; an attempt starts again from byte 0. */
+static size_t
+on_read_body (char *out, size_t size, size_t n, void *opaque)
+{
+  struct body_reader *rd = opaque;
+  const struct registry_body *b = rd->send->body;
+  uint64_t left = b ? b->len - rd->done : 0;
+  size_t want = size * n < left ? size * n : (size_t) left;
+  ssize_t got;
+
+  if (want == 0)
+    return 0;
+  if (b->fd < 0)
+    {
+      memcpy (out, b->data + rd->done, want);
+      got = (ssize_t) want;
+    }
+  else
+    {
+      do
+        got = pread (b->fd, out, want, (off_t) (b->offset + rd->done));
+      while (got < 0 && errno == EINTR);
+      if (got <= 0)
+        {
+          err_make (&rd->send->read_err, got < 0 ? errno : 0, "read the data to send%s",
+                    got == 0 ? ": the file is shorter than expected" : "");
+          return CURL_READFUNC_ABORT;
+        }
+    }
+  rd->done += (uint64_t) got;
+  if (b->progress)
+    b->progress (b->progress_data, rd->done, b->len);
+  return (size_t) got;
+}
+
+/* libcurl rewinds the body when a redirect or an auth exchange makes it
+ * send the request again. */
+static int
+on_seek_body (void *opaque, curl_off_t offset, int origin)
+{
+  struct body_reader *rd = opaque;
+  uint64_t len = rd->send->body ? rd->send->body->len : 0;
+
+  if (origin != SEEK_SET || offset < 0 || (uint64_t) offset > len)
+    return CURL_SEEKFUNC_CANTSEEK;
+  rd->done = (uint64_t) offset;
+  return CURL_SEEKFUNC_OK;
+}
+
+/* Make H send METHOD with SEND's body.  PUT is libcurl's upload; POST and
+ * PATCH are uploads under another name, so that every body comes from one
+ * reader with a known length (never chunked transfer encoding). */
+static struct curl_slist *
+setup_send (CURL *h, const char *method, struct send_spec *send, struct body_reader *rd,
+            struct curl_slist *headers)
+{
+  cleanup_free char *type_line = NULL, *range_line = NULL;
+
+  rd->send = send;
+  rd->done = 0;
+  curl_easy_setopt (h, CURLOPT_UPLOAD, 1L);
+  curl_easy_setopt (h, CURLOPT_INFILESIZE_LARGE,
+                    (curl_off_t) (send->body ? send->body->len : 0));
+  curl_easy_setopt (h, CURLOPT_READFUNCTION, on_read_body);
+  curl_easy_setopt (h, CURLOPT_READDATA, rd);
+  curl_easy_setopt (h, CURLOPT_SEEKFUNCTION, on_seek_body);
+  curl_easy_setopt (h, CURLOPT_SEEKDATA, rd);
+  if (strcmp (method, "PUT") != 0)
+    curl_easy_setopt (h, CURLOPT_CUSTOMREQUEST, method);
+  if (send->content_type)
+    {
+      type_line = xasprintf ("Content-Type: %s", send->content_type);
+      headers = curl_slist_append (headers, type_line);
+    }
+  if (send->body && send->body->range)
+    {
+      range_line = xasprintf ("Content-Range: %s", send->body->range);
+      headers = curl_slist_append (headers, range_line);
+    }
+  /* No "Expect: 100-continue" round trip before each large body. */
+  return curl_slist_append (headers, "Expect:");
+}
+
 /* One HTTP exchange on the client's reusable handle, no retries.  Returns
- * the curl result; R holds the status, headers and (bounded) body. */
+ * the curl result; R holds the status, headers and (bounded) body.  SEND,
+ * when not NULL, is the body to send. */
 static CURLcode
 perform_once (struct registry_client *c, const char *method, const char *url,
-              const char *accept, enum auth_mode auth, struct response *r, char *errbuf)
+              const char *accept, struct send_spec *send, enum auth_mode auth,
+              struct response *r, char *errbuf)
 {
   struct curl_slist *headers = NULL;
   cleanup_free char *accept_line = NULL;
+  struct body_reader rd = { 0 };
   uint64_t start = now_ms ();
   CURLcode rc;
 
@@ -714,8 +827,11 @@ perform_once (struct registry_client *c, const char *method, const char *url,
     {
       accept_line = xasprintf ("Accept: %s", accept);
       headers = curl_slist_append (headers, accept_line);
-      curl_easy_setopt (c->easy, CURLOPT_HTTPHEADER, headers);
     }
+  if (send)
+    headers = setup_send (c->easy, method, send, &rd, headers);
+  if (headers)
+    curl_easy_setopt (c->easy, CURLOPT_HTTPHEADER, headers);
   if (auth == AUTH_REGISTRY)
     set_auth (c, c->easy);
   else if (auth == AUTH_CREDS && c->has_creds)
@@ -740,18 +856,19 @@ perform_once (struct registry_client *c, const char *method, const char *url,
 }
 
 /* perform_once() with retries of transient failures (connection errors,
- * 429, 5xx).  Returns 0 with R filled whatever the HTTP status, negative
- * when no usable reply came. */
+ * 429, 5xx), unless SEND forbids them.  Returns 0 with R filled whatever
+ * the HTTP status, negative when no usable reply came. */
 static int
 perform_retrying (struct registry_client *c, const char *method, const char *url,
-                  const char *accept, enum auth_mode auth, struct response *r,
-                  struct error **err)
+                  const char *accept, struct send_spec *send, enum auth_mode auth,
+                  struct response *r, struct error **err)
 {
+  unsigned max_retries = send && !send->can_retry ? 0 : c->max_retries;
   char errbuf[CURL_ERROR_SIZE];
 
   for (unsigned attempt = 0;; attempt++)
     {
-      CURLcode rc = perform_once (c, method, url, accept, auth, r, errbuf);
+      CURLcode rc = perform_once (c, method, url, accept, send, auth, r, errbuf);
       bool transient = rc != CURLE_OK ? is_transient_curl (rc) : is_transient_status (r->status);
       uint64_t wait;
 
@@ -761,7 +878,12 @@ perform_retrying (struct registry_client *c, const char *method, const char *url
           return err_make (err, 0, "%s \"%s\": reply larger than %zu bytes", method, shown,
                            r->max_body);
         }
-      if (!transient || attempt >= c->max_retries || !retry_wait (c, r, attempt, &wait))
+      if (rc == CURLE_ABORTED_BY_CALLBACK && send && send->read_err)
+        {
+          *err = steal_ptr (&send->read_err);
+          return -1;
+        }
+      if (!transient || attempt >= max_retries || !retry_wait (c, r, attempt, &wait))
         return rc == CURLE_OK ? 0 : curl_failure (c, method, url, rc, errbuf, err);
       if (log_enabled (LOG_LEVEL_WARN))
         {
@@ -769,7 +891,7 @@ perform_retrying (struct registry_client *c, const char *method, const char *url
           cleanup_free char *why = rc == CURLE_OK ? xasprintf ("HTTP %ld", r->status)
                                                   : xstrdup (curl_easy_strerror (rc));
           log_warn ("%s %s: %s, retrying in %" PRIu64 " ms (%u/%u)", method, shown, why, wait,
-                    attempt + 1, c->max_retries);
+                    attempt + 1, max_retries);
         }
       sleep_ms (wait);
     }
@@ -798,12 +920,14 @@ static char *
 token_url (struct registry_client *c)
 {
   cleanup_free char *scope = NULL;
-  const char *scopes[3] = { NULL, NULL, NULL };
-  size_t n = 0;
+  size_t n_extra = strv_len (c->extra_scopes), n = 0;
+  cleanup_free const char **scopes = xcalloc (n_extra + 3, sizeof *scopes);
 
   if (c->repository)
     scopes[n++] = scope = xasprintf ("repository:%s:%s", c->repository,
                                      c->want_push ? "pull,push" : "pull");
+  for (size_t i = 0; i < n_extra; i++)
+    scopes[n++] = c->extra_scopes[i];
   /* A 401 may name a scope we did not ask for (insufficient_scope). */
   if (c->challenge.scope && (scope == NULL || strcmp (c->challenge.scope, scope) != 0))
     scopes[n++] = c->challenge.scope;
@@ -825,12 +949,12 @@ fetch_token (struct registry_client *c, struct error **err)
   if (c->has_creds && !c->is_insecure && strncasecmp (url, "https://", 8) != 0)
     return err_make (err, 0, "token service \"%s\" is not https: refusing to send credentials",
                      shown);
-  ret = perform_retrying (c, "GET", url, "application/json", AUTH_CREDS, &r, err);
+  ret = perform_retrying (c, "GET", url, "application/json", NULL, AUTH_CREDS, &r, err);
   if (ret == 0 && (r.status == 401 || r.status == 403))
     {
       cleanup_free char *why = error_text (&r);
       ret = err_make (err, 0, "authenticating to \"%s\": %s%s", c->registry,
-                      c->has_creds ? "invalid username or password: " : "", why);
+                      c->has_creds ? "unauthorized: invalid username or password: " : "", why);
     }
   else if (ret == 0 && r.status != 200)
     {
@@ -909,8 +1033,8 @@ probe (struct registry_client *c, const char *scheme, bool retry, struct respons
   CURLcode rc;
 
   if (retry)
-    return perform_retrying (c, "GET", url, NULL, AUTH_NONE, r, err);
-  rc = perform_once (c, "GET", url, NULL, AUTH_NONE, r, errbuf);
+    return perform_retrying (c, "GET", url, NULL, NULL, AUTH_NONE, r, err);
+  rc = perform_once (c, "GET", url, NULL, NULL, AUTH_NONE, r, errbuf);
   return rc == CURLE_OK ? 0 : curl_failure (c, "GET", url, rc, errbuf, err);
 }
 
@@ -971,26 +1095,26 @@ discover (struct registry_client *c, struct error **err)
   return 0;
 }
 
-/* An authenticated request with retries; a 401 renews the credentials
- * once (expired token, or a challenge asking for another scope). */
+/* An authenticated request to URL with retries; a 401 renews the
+ * credentials once (expired token, or a challenge asking for another
+ * scope).  SEND may be NULL.  Without IS_OURS (a URL on another host) no
+ * credentials are sent. */
 static int
-request (struct registry_client *c, const char *method, const char *path, const char *accept,
-         size_t max_body, struct response *r, struct error **err)
+request_url (struct registry_client *c, const char *method, const char *url,
+             const char *accept, struct send_spec *send, bool is_ours, size_t max_body,
+             struct response *r, struct error **err)
 {
-  cleanup_free char *url = NULL;
   bool is_reauthed = false;
 
-  if (discover (c, err) < 0)
-    return -1;
-  url = xasprintf ("%s%s", c->base, path);
   for (;;)
     {
-      if (ensure_token (c, err) < 0)
+      if (is_ours && ensure_token (c, err) < 0)
         return -1;
       r->max_body = max_body;
-      if (perform_retrying (c, method, url, accept, AUTH_REGISTRY, r, err) < 0)
+      if (perform_retrying (c, method, url, accept, send, is_ours ? AUTH_REGISTRY : AUTH_NONE,
+                            r, err) < 0)
         return -1;
-      if (r->status != 401 || is_reauthed)
+      if (r->status != 401 || is_reauthed || !is_ours)
         return 0;
       adopt_challenge (c, r->www_authenticate);
       if (c->challenge.scheme == REGISTRY_AUTH_NONE)
@@ -999,6 +1123,19 @@ request (struct registry_client *c, const char *method, const char *path, const 
         return -1;
       is_reauthed = true;
     }
+}
+
+/* request_url() of PATH on the registry, without a body. */
+static int
+request (struct registry_client *c, const char *method, const char *path, const char *accept,
+         size_t max_body, struct response *r, struct error **err)
+{
+  cleanup_free char *url = NULL;
+
+  if (discover (c, err) < 0)
+    return -1;
+  url = xasprintf ("%s%s", c->base, path);
+  return request_url (c, method, url, accept, NULL, true, max_body, r, err);
 }
 
 int
@@ -1016,7 +1153,7 @@ registry_ping (struct registry_client *c, struct error **err)
     {
       cleanup_free char *why = error_text (&r);
       ret = err_make (err, 0, "logging in to \"%s\": %s%s", c->registry,
-                      r.status == 401 && c->has_creds ? "invalid username or password: " : "", why);
+                      r.status == 401 && c->has_creds ? "unauthorized: invalid username or password: " : "", why);
     }
   response_clear (&r);
   return ret;
@@ -1157,6 +1294,95 @@ registry_blob_exists (struct registry_client *c, const char *digest, int64_t *si
     {
       cleanup_free char *why = error_text (&r);
       ret = err_make (err, 0, "check blob %s: %s", digest, why);
+    }
+  response_clear (&r);
+  return ret;
+}
+
+/* ---- requests with a body (registry_internal.h) ------------------------ */
+
+int
+registry_client_base (struct registry_client *c, const char **base, struct error **err)
+{
+  if (discover (c, err) < 0)
+    return -1;
+  *base = c->base;
+  return 0;
+}
+
+void
+registry_client_retry_policy (const struct registry_client *c, unsigned *max_retries,
+                              unsigned *retry_delay_ms)
+{
+  *max_retries = c->max_retries;
+  *retry_delay_ms = c->retry_delay_ms;
+}
+
+const char *
+registry_client_registry (const struct registry_client *c)
+{
+  return c->registry;
+}
+
+const char *
+registry_client_repository (const struct registry_client *c)
+{
+  return c->repository;
+}
+
+void
+registry_reply_clear (struct registry_reply *r)
+{
+  free (r->location);
+  free (r->docker_digest);
+  free (r->range);
+  free (r->message);
+  memset (r, 0, sizeof *r);
+}
+
+/* Whether URL is on the registry's own scheme, host and port: only there
+ * do credentials go. */
+static bool
+is_own_url (const struct registry_client *c, const char *url)
+{
+  size_t n = strlen (c->base);
+
+  return strncasecmp (url, c->base, n) == 0 && strchr ("/?#", url[n]) != NULL;
+}
+
+int
+registry_send (struct registry_client *c, const char *method, const char *target,
+               const char *content_type, const struct registry_body *body, bool can_retry,
+               struct registry_reply *reply, struct error **err)
+{
+  struct send_spec send = { .content_type = content_type, .body = body, .can_retry = can_retry };
+  struct response r = { 0 };
+  cleanup_free char *url = NULL;
+  bool is_ours = true;
+  int ret;
+
+  memset (reply, 0, sizeof *reply);
+  if (discover (c, err) < 0)
+    return -1;
+  if (target[0] == '/')
+    url = xasprintf ("%s%s", c->base, target);
+  else if (str_has_prefix (target, "https://") || str_has_prefix (target, "http://"))
+    {
+      url = xstrdup (target);
+      is_ours = is_own_url (c, url);
+    }
+  else
+    return err_make (err, 0, "%s: not a URL or an absolute path", method);
+  ret = request_url (c, method, url, NULL, &send, is_ours, ERROR_BODY_MAX, &r, err);
+  err_release (&send.read_err);
+  if (ret == 0)
+    {
+      reply->status = r.status;
+      reply->location = steal_ptr (&r.location);
+      reply->docker_digest = steal_ptr (&r.docker_digest);
+      reply->range = steal_ptr (&r.range);
+      if (r.status >= 400)
+        reply->message = error_text (&r);
     }
   response_clear (&r);
   return ret;

@@ -37,6 +37,10 @@ struct registry_options
   const char *authfile;
   /* Ask for push access too (the token scope "pull,push"). */
   bool want_push;
+  /* More token scopes to ask for up front, NULL-terminated, or NULL:
+   * "repository:other/repo:pull" lets a push mount that repository's blobs
+   * without a second token round trip. */
+  const char *const *extra_scopes;
   unsigned max_parallel;   /* blob transfers at once; 0: 6 */
   unsigned max_retries;    /* per request after the first try; 0: 3 */
   unsigned retry_delay_ms; /* first backoff, doubling; 0: 1000 */

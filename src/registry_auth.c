@@ -15,6 +15,7 @@
 #include "libutil/fs.h"
 #include "libutil/jobj.h"
 #include "libutil/mem.h"
+#include "auth_file.h"
 #include "registry_auth.h"
 
 /* Auth files are small; a bigger one is not something we should parse. */
@@ -614,6 +615,45 @@ auth_files (const char *authfile, bool *legacy_last)
   return v;
 }
 
+/* The credential helper an auth file's JSON names for REGISTRY: its
+ * credHelpers entry (IS_HELPERS_ONLY) or credsStore.  Malformed JSON names
+ * none: registry_auth_find_in_json() reports it. */
+static char *
+helper_in_json (const char *data, size_t len, bool legacy, const char *registry,
+                bool is_helpers_only)
+{
+  cleanup_json json_object *root = NULL;
+  const char *name;
+
+  if (legacy)
+    return NULL;
+  root = jobj_parse (data, len, "auth file", NULL);
+  if (root == NULL || !json_object_is_type (root, json_type_object))
+    return NULL;
+  name = auth_file_helper_for (root, registry, is_helpers_only);
+  return name ? xstrdup (name) : NULL;
+}
+
+/* One auth file, as containers/image and docker read it: a credHelpers
+ * entry for the registry decides alone; else the "auths" entry; else the
+ * credsStore helper. */
+static int
+find_in_file (const char *data, size_t len, const char *what, bool legacy,
+              const char *registry, const char *repository, struct registry_creds *out,
+              struct error **err)
+{
+  cleanup_free char *helper = helper_in_json (data, len, legacy, registry, true);
+  int r;
+
+  if (helper)
+    return auth_file_helper_get (helper, registry, out, err);
+  r = registry_auth_find_in_json (data, len, what, legacy, registry, repository, out, err);
+  if (r != 0)
+    return r;
+  helper = helper_in_json (data, len, legacy, registry, false);
+  return helper ? auth_file_helper_get (helper, registry, out, err) : 0;
+}
+
 int
 registry_auth_lookup (const char *authfile, const char *registry, const char *repository,
                       struct registry_creds *out, struct error **err)
@@ -638,8 +678,8 @@ registry_auth_lookup (const char *authfile, const char *registry, const char *re
           continue;
         }
       what = xasprintf ("auth file \"%s\"", files[i]);
-      r = registry_auth_find_in_json (data, len, what, legacy_last && i == n - 1,
-                                      registry, repository, out, err);
+      r = find_in_file (data, len, what, legacy_last && i == n - 1, registry, repository, out,
+                        err);
       explicit_bzero (data, len);
       if (r != 0)
         return r;

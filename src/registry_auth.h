@@ -87,7 +87,9 @@ int registry_auth_find_in_json (const char *data, size_t len, const char *what,
  * without it), $XDG_CONFIG_HOME/containers/auth.json (~/.config/...),
  * $DOCKER_CONFIG/config.json or ~/.docker/config.json, and the legacy
  * ~/.dockercfg.  The first file with a matching entry wins; missing files
- * are skipped.
+ * are skipped.  In each file a "credHelpers" entry for REGISTRY decides
+ * alone (its docker-credential-NAME helper is asked, auth_file.h), then
+ * the "auths" entries, then the "credsStore" helper.
  * Returns 1 when found, 0 when not, negative when a file cannot be read or
  * parsed (the error names the file). */
 int registry_auth_lookup (const char *authfile, const char *registry,

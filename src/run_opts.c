@@ -215,6 +215,29 @@ apply_option (struct run_opts *o, int c, struct error **err)
   return 0;
 }
 
+/* The streams a foreground run relays: those -a names, else all three
+ * (stdin only counts with -i). */
+static int
+resolve_attach (struct run_opts *o, struct error **err)
+{
+  bool has_attach = o->attach && o->attach[0];
+
+  if (has_attach && o->is_detach)
+    return err_make (err, 0, "conflicting options: -a and -d");
+  o->is_attach_stdin = o->is_attach_stdout = o->is_attach_stderr = !has_attach;
+  for (char **a = o->attach; a && *a; a++)
+    if (strcasecmp (*a, "stdin") == 0)
+      o->is_attach_stdin = true;
+    else if (strcasecmp (*a, "stdout") == 0)
+      o->is_attach_stdout = true;
+    else if (strcasecmp (*a, "stderr") == 0)
+      o->is_attach_stderr = true;
+    else
+      return err_make (err, 0, "invalid stream \"%s\" for --attach: must be one of stdin, "
+                       "stdout, or stderr", *a);
+  return 0;
+}
+
 int
 run_opts_parse (const struct command *cmd, int argc, char **argv, struct run_opts *o,
                 struct error **err)
@@ -244,7 +267,7 @@ run_opts_parse (const struct command *cmd, int argc, char **argv, struct run_opt
   if (o->is_detach && o->is_rm && o->restart && strcmp (o->restart, "no") != 0)
     return err_make (err, 0, "the --rm option conflicts with --restart, when the "
                      "restartPolicy is not \"no\"");
-  return 0;
+  return resolve_attach (o, err);
 }
 
 /* ---- building the config ------------------------------------------------ */
@@ -619,9 +642,12 @@ run_opts_to_config (const struct run_opts *o, json_object *image_config, const c
   json_object_object_add (cfg, "Tty", json_object_new_boolean (o->is_tty));
   json_object_object_add (cfg, "OpenStdin", json_object_new_boolean (o->is_interactive));
   json_object_object_add (cfg, "AttachStdin", json_object_new_boolean (o->is_interactive
-                                                                          && !o->is_detach));
-  json_object_object_add (cfg, "AttachStdout", json_object_new_boolean (!o->is_detach));
-  json_object_object_add (cfg, "AttachStderr", json_object_new_boolean (!o->is_detach));
+                                                                          && !o->is_detach
+                                                                          && o->is_attach_stdin));
+  json_object_object_add (cfg, "AttachStdout", json_object_new_boolean (!o->is_detach
+                                                                           && o->is_attach_stdout));
+  json_object_object_add (cfg, "AttachStderr", json_object_new_boolean (!o->is_detach
+                                                                           && o->is_attach_stderr));
   if (jobj_get_object (image_config, "ExposedPorts"))
     {
       json_object_object_foreach (jobj_get_object (image_config, "ExposedPorts"), k, v)

@@ -25,6 +25,9 @@ struct run_opts
   char *platform;
   char *detach_keys;
   char **attach;         /* -a stdin|stdout|stderr */
+  bool is_attach_stdin;  /* the streams -a names; all three without -a */
+  bool is_attach_stdout;
+  bool is_attach_stderr;
   /* what the container keeps */
   char **env;            /* -e, in order */
   char **env_files;

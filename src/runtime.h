@@ -41,6 +41,10 @@ struct runtime_mount
   bool is_readonly;
   bool is_nonrecursive;  /* "bind" rather than the default "rbind" */
   bool is_nocopy;        /* VOLUME: do not copy the image's files into a new volume */
+  bool is_copy_up;       /* BIND of a new volume: when SOURCE is an empty directory,
+                            the image's files at DESTINATION, and the directory's
+                            owner and mode, are copied into it first (docker's and
+                            podman's volume copy-up) */
   bool is_notmpcopyup;   /* TMPFS: do not copy the image's files into the tmpfs */
   unsigned long flags;   /* MS_NOSUID, MS_NODEV, MS_NOEXEC asked for */
   unsigned long propagation; /* 0, or MS_SHARED, MS_SLAVE, MS_PRIVATE or
@@ -146,6 +150,25 @@ struct runtime_proc
 };
 
 #define RUNTIME_PROC_INIT { -1, -1 }
+
+/* ---- paths inside a container's root ------------------------------------ */
+
+/* Open PATH inside the tree at ROOT_FD as if ROOT_FD were "/": absolute
+ * symlinks and ".." never leave it.  openat2(RESOLVE_IN_ROOT) when the
+ * kernel has it (5.6), else a walk one component at a time.  FLAGS are
+ * openat flags (O_CLOEXEC is added); a final symlink is followed unless
+ * O_NOFOLLOW.  Returns the descriptor, or -1 with errno set.  Safe after
+ * fork, not in a signal handler. */
+int runtime_fs_open_in_root (int root_fd, const char *path, int flags, mode_t mode);
+
+/* True when SKIFF_RUNTIME_FALLBACK (a comma-separated list) names NAME, so
+ * tests can force a fallback the machine would not need: "openat2"
+ * (in-root lookups walk component by component), "mount_setattr"
+ * (read-only remounts are not recursive), "sysfs" (bind the host's /sys),
+ * "mqueue" (bind the host's /dev/mqueue), "close_range", "open_tree" (a
+ * running container's root file system is reached through a private bind
+ * rather than a detached clone, src/container_fs.c). */
+bool runtime_fallback_forced (const char *name);
 
 /* ---- starting a container ----------------------------------------------- */
 

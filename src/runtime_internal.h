@@ -14,21 +14,11 @@
 
 /* ---- fallbacks (runtime_fs.c) -------------------------------------------- */
 
-/* True when SKIFF_RUNTIME_FALLBACK (a comma-separated list) names NAME, so
- * tests can force a fallback the machine would not need: "openat2"
- * (in-root lookups walk component by component), "mount_setattr"
- * (read-only remounts are not recursive), "sysfs" (bind the host's /sys),
- * "mqueue" (bind the host's /dev/mqueue), "close_range". */
-bool runtime_fallback_forced (const char *name);
+/* runtime_fallback_forced() is public: runtime.h. */
 
 /* ---- paths inside the container's root (runtime_fs.c) -------------------- */
 
-/* Open PATH inside the tree at ROOT_FD as if ROOT_FD were "/": absolute
- * symlinks and ".." never leave it.  openat2(RESOLVE_IN_ROOT) when the
- * kernel has it (5.6), else a walk one component at a time.  FLAGS are
- * openat flags (O_CLOEXEC is added); a final symlink is followed unless
- * O_NOFOLLOW.  Returns the descriptor, or -1 with errno set. */
-int runtime_fs_open_in_root (int root_fd, const char *path, int flags, mode_t mode);
+/* runtime_fs_open_in_root() is public: runtime.h. */
 
 /* A mount point for PATH inside ROOT_FD, created when missing (parents as
  * 0755 directories, the target as a directory when IS_DIR, else an empty

@@ -16,7 +16,8 @@
  *      the container has its own cgroup namespace.
  *   6. mount_etc_files: the generated hosts, resolv.conf and hostname.
  *   7. mount_user_mounts: volumes, binds and tmpfs, parents before children.
- *      They come after /dev so that a volume on /dev/shm is not hidden.
+ *      They come after /dev so that a volume on /dev/shm is not hidden.  A
+ *      new volume first gets the image's files there (copy_up_volume).
  *   8. mask_paths and readonly_paths: podman's lists, skipped when
  *      privileged.
  *   9. runtime_mounts_pivot: pivot_root into the root and detach the old
@@ -27,9 +28,11 @@
  * symlink in the image cannot send a mount to the host. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -863,6 +866,60 @@ mount_tmpfs (struct runtime_mount_ctx *c, const struct runtime_mount *m, struct 
   return 0;
 }
 
+static bool
+is_empty_dir (int fd)
+{
+  int dup = fcntl (fd, F_DUPFD_CLOEXEC, 3);
+  cleanup_dir DIR *d = dup >= 0 ? fdopendir (dup) : NULL;
+  struct dirent *de;
+
+  if (d == NULL)
+    {
+      if (dup >= 0)
+        close (dup);
+      return false;
+    }
+  while ((de = readdir (d)) != NULL)
+    if (strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0)
+      return false;
+  return true;
+}
+
+/* A new volume gets what the image has at its destination, and that
+ * directory's owner and mode, before it hides it (docker's and podman's
+ * copy-up).  Only an empty volume is filled, so a start that failed after
+ * the copy does not copy twice and the image's files never mix with data.
+ * We are root of the container's user namespace here, so the copies keep
+ * the image's owners. */
+static int
+copy_up_volume (struct runtime_mount_ctx *c, const struct runtime_mount *m, struct error **err)
+{
+  cleanup_close int old = runtime_fs_open_in_root (c->root_fd, m->destination,
+                                                   O_RDONLY | O_DIRECTORY, 0);
+  cleanup_close int vol = -1;
+  struct stat st;
+
+  if (old < 0)
+    {
+      if (errno == ENOENT || errno == ENOTDIR)
+        return 0;
+      return err_make (err, errno, "open \"%s\" in the container", m->destination);
+    }
+  vol = open (m->source, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (vol < 0)
+    return err_make (err, errno, "open volume directory \"%s\"", m->source);
+  if (!is_empty_dir (vol))
+    return 0;
+  if (fstat (old, &st) < 0)
+    return err_make (err, errno, "stat \"%s\" in the container", m->destination);
+  if (runtime_fs_copy_tree (old, vol, err) < 0)
+    return err_wrap (err, "copy the image's \"%s\" into its volume", m->destination);
+  if (fchown (vol, st.st_uid, st.st_gid) < 0 || fchmod (vol, st.st_mode & 07777) < 0)
+    return err_make (err, errno, "set the owner and mode of the volume on \"%s\"",
+                     m->destination);
+  return 0;
+}
+
 static int
 mount_bind (struct runtime_mount_ctx *c, const struct runtime_mount *m, struct error **err)
 {
@@ -870,6 +927,8 @@ mount_bind (struct runtime_mount_ctx *c, const struct runtime_mount *m, struct e
   cleanup_close int mnt = -1;
   char path[RUNTIME_FD_PATH_MAX];
 
+  if (m->is_copy_up && copy_up_volume (c, m, err) < 0)
+    return -1;
   if (bind_host (c, m->source, m->destination, !m->is_nonrecursive, flags, err) < 0)
     return -1;
   if (m->propagation == 0)
@@ -989,6 +1048,13 @@ runtime_mounts_rootfs (struct runtime_mount_ctx *c, struct error **err)
 
   if (c->spec->mount_rootfs (c->spec->rootfs_data, &path, err) < 0)
     return err_wrap (err, "mount the container's root filesystem");
+  /* A mount program (fuse-overlayfs) left its daemon in this namespace.
+   * pivot_root moves the root of every process whose root is the old one,
+   * and the daemon would then look up its own paths (/proc/self/fd/N)
+   * through the file system it serves, and hang.  The container gets a
+   * namespace of its own; the daemon keeps this one and its root. */
+  if (unshare (CLONE_NEWNS) < 0)
+    return err_make (err, errno, "create the container's mount namespace");
   if (mount (path, path, NULL, MS_BIND | MS_REC, NULL) < 0)
     return err_make (err, errno, "bind the root filesystem \"%s\" onto itself", path);
   fd = open (path, O_PATH | O_DIRECTORY | O_CLOEXEC);

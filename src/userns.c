@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -508,6 +509,11 @@ become_root (const struct child_ctx *c, struct error **err)
         return err_make (err, errno, "setresgid to 0 in the user namespace");
       if (setresuid (0, 0, 0) < 0)
         return err_make (err, errno, "setresuid to 0 in the user namespace");
+      /* When root is not our own UID (--userns=keep-id) the change made us
+       * undumpable, and the parent could not open our /proc/PID/ns files
+       * any more (the network set-up joins our network namespace). */
+      if (prctl (PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+        return err_make (err, errno, "make the process dumpable again");
     }
   if ((c->clone_flags & CLONE_NEWNS)
       && mount (NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)

@@ -121,6 +121,30 @@
 #                      compress an uncompressed layer)
 #   python_getxattr PATH NAME     print xattr NAME of PATH (no symlink
 #                      following), or nothing when it is not set
+#
+# Containers (20-26-*.bats; container_cases.bash holds the test bodies that
+# the storage driver files 25-driver-vfs.bats and 26-driver-fuse.bats share
+# with 20-run.bats and 21-detached.bats)
+#   SKIFF_TEST_DRIVER  when set, run_skiff and skiff_cmd pass
+#                      --storage-driver SKIFF_TEST_DRIVER (vfs,
+#                      fuse-overlayfs; unset: skiff chooses, kernel overlay)
+#   skiff_cmd ARGS...  skiff with the test's --root/--runroot (and driver),
+#                      outside `run`: for $(...) and pipes
+#   skiff_bg OUT ARGS...   the same in the background, stdout and stderr
+#                      to file OUT, stdin from /dev/null; SKIFF_BG_PID is
+#                      skiff's own PID (to signal it)
+#   container_image_setup   (in setup_file) the busybox fixture pushed to
+#                      a registry of this file; exports CTR_IMAGE, its
+#                      reference, and CTR_IMAGE_ID
+#   pull_ctr_image     pull CTR_IMAGE into this test's store
+#   container_teardown   rm -f every container of this test's store (their
+#                      monitors and processes end), then skiff_teardown
+#   wait_until TRIES CMD...   run CMD every 0.1 s until it succeeds, TRIES
+#                      times at most; fails the test naming CMD otherwise
+#   ctr_status NAME    State.Status from inspect (nothing when unknown)
+#   ctr_logs_contain NAME TEXT    whether `logs NAME` holds TEXT
+#   ctr_state_file ID  the container's state.json in the test's store
+#   pid_alive PID      whether PID lives and is not a zombie
 
 # shellcheck disable=SC2154 # bats' run sets status, output and lines
 SKIFF=${SKIFF:-$(command -v skiff || echo skiff)}
@@ -195,7 +219,8 @@ run_skiff() {
 		pre+=("$1")
 		shift
 	fi
-	run_skiff_bare "${pre[@]}" --root "$SKIFF_ROOT" --runroot "$SKIFF_RUNROOT" "$@"
+	run_skiff_bare "${pre[@]}" --root "$SKIFF_ROOT" --runroot "$SKIFF_RUNROOT" \
+		${SKIFF_TEST_DRIVER:+--storage-driver "$SKIFF_TEST_DRIVER"} "$@"
 }
 
 run_skiff_bare() {
@@ -820,4 +845,74 @@ registry_push_verbatim() {
 			| .digest' "$layout/index.json")")" \
 		"$(jq -r '.mediaType // "application/vnd.oci.image.manifest.v1+json"' <<<"$manifest")")
 	[[ $code == 201 ]] || die "manifest PUT to $repo:$ref: HTTP $code"
+}
+
+# ---------------------------------------------------------------------------
+# Containers
+
+skiff_cmd() {
+	"$SKIFF" --root "$SKIFF_ROOT" --runroot "$SKIFF_RUNROOT" \
+		${SKIFF_TEST_DRIVER:+--storage-driver "$SKIFF_TEST_DRIVER"} "$@"
+}
+
+skiff_bg() {
+	local out=$1
+	shift
+	# No inherited descriptors: bats waits for fd 3 to close.
+	"$SKIFF" --root "$SKIFF_ROOT" --runroot "$SKIFF_RUNROOT" \
+		${SKIFF_TEST_DRIVER:+--storage-driver "$SKIFF_TEST_DRIVER"} "$@" \
+		</dev/null >"$out" 2>&1 3>&- &
+	SKIFF_BG_PID=$!
+}
+
+container_image_setup() {
+	local layout=$BATS_FILE_TMPDIR/ctr-layout
+	build_busybox_image "$layout" busybox
+	start_registry
+	export CTR_IMAGE=$REGISTRY_ADDR/skiff/busybox:latest
+	push_image "$layout" busybox "$CTR_IMAGE"
+	CTR_IMAGE_ID=$(oci_manifest "$layout" busybox | jq -r .config.digest)
+	export CTR_IMAGE_ID
+}
+
+pull_ctr_image() {
+	skiff_cmd pull -q --tls-verify=false "$CTR_IMAGE" >/dev/null ||
+		die "pull $CTR_IMAGE failed"
+}
+
+# Every container goes, also after a failure: a monitor left running would
+# keep its files (and a fuse-overlayfs mount) in the test's directory.
+container_teardown() {
+	if [[ -n ${SKIFF_TEST_DIR-} && -d ${SKIFF_ROOT-} ]]; then
+		skiff_cmd rm -a -f >/dev/null 2>&1 || true
+	fi
+	skiff_teardown
+}
+
+wait_until() {
+	local tries=$1
+	shift
+	for _ in $(seq 1 "$tries"); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	die "gave up waiting for: $*"
+}
+
+ctr_status() {
+	skiff_cmd inspect --format '{{.State.Status}}' "$1" 2>/dev/null
+}
+
+ctr_logs_contain() {
+	[[ $(skiff_cmd logs "$1" 2>&1) == *"$2"* ]]
+}
+
+ctr_state_file() {
+	echo "$SKIFF_ROOT/containers/$1/state.json"
+}
+
+pid_alive() {
+	local state
+	state=$(awk '/^State:/ { print $2 }' "/proc/$1/status" 2>/dev/null) || return 1
+	[[ -n $state && $state != Z ]]
 }

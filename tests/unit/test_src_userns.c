@@ -418,6 +418,88 @@ test_map_is_capped_below_32_bits (void **state)
   userns_idmap_free (&m);
 }
 
+/* ---- keep-id maps ------------------------------------------------------- */
+
+static void
+keep_id_map (uint32_t id, const struct userns_range *r, size_t n, struct userns_idmap *out)
+{
+  struct userns_idmap base;
+
+  userns_build_idmap (id, r, n, &base);
+  userns_build_keep_id_map (id, &base, out);
+  userns_idmap_free (&base);
+}
+
+static void
+test_keep_id_map_splits_around_own_id (void **state)
+{
+  static const struct userns_range r[] = { { 100000, 65536 } };
+  struct userns_idmap m;
+
+  keep_id_map (1000, r, 1, &m);
+  assert_int_equal (m.n, 3);
+  assert_entry (&m.entries[0], 0, 100000, 1000);
+  assert_entry (&m.entries[1], 1000, 1000, 1);
+  assert_entry (&m.entries[2], 1001, 101000, 64536);
+  userns_idmap_free (&m);
+}
+
+static void
+test_keep_id_map_across_ranges (void **state)
+{
+  static const struct userns_range r[] = { { 100000, 500 }, { 200000, 65536 } };
+  struct userns_idmap m;
+
+  keep_id_map (1000, r, 2, &m);
+  assert_int_equal (m.n, 4);
+  assert_entry (&m.entries[0], 0, 100000, 500);
+  assert_entry (&m.entries[1], 500, 200000, 500);
+  assert_entry (&m.entries[2], 1000, 1000, 1);
+  assert_entry (&m.entries[3], 1001, 200500, 65036);
+  userns_idmap_free (&m);
+}
+
+static void
+test_keep_id_map_with_too_few_ids_below (void **state)
+{
+  static const struct userns_range r[] = { { 100000, 10 } };
+  struct userns_idmap m;
+
+  keep_id_map (1000, r, 1, &m);
+  assert_int_equal (m.n, 2);
+  assert_entry (&m.entries[0], 0, 100000, 10);
+  assert_entry (&m.entries[1], 1000, 1000, 1);
+  userns_idmap_free (&m);
+}
+
+static void
+test_keep_id_map_range_ending_at_own_id (void **state)
+{
+  static const struct userns_range r[] = { { 100000, 1000 }, { 300000, 5 } };
+  struct userns_idmap m;
+
+  keep_id_map (1000, r, 2, &m);
+  assert_int_equal (m.n, 3);
+  assert_entry (&m.entries[0], 0, 100000, 1000);
+  assert_entry (&m.entries[1], 1000, 1000, 1);
+  assert_entry (&m.entries[2], 1001, 300000, 5);
+  userns_idmap_free (&m);
+}
+
+static void
+test_keep_id_config_refuses_root_and_single_id (void **state)
+{
+  cleanup_error struct error *err = NULL;
+  struct userns_config root = { .is_rootless = false }, single = { .is_rootless = true };
+  struct userns_config out;
+
+  assert_true (userns_config_keep_id (&root, &out, &err) < 0);
+  assert_string_equal (err->msg, "keep-id is only supported in rootless mode");
+  err_release (&err);
+  single.has_subuids = true;
+  assert_true (userns_config_keep_id (&single, &out, &err) < 0);
+}
+
 /* ---- config ------------------------------------------------------------- */
 
 static void
@@ -608,6 +690,11 @@ main (void)
     T (test_map_without_ranges_is_single_id),
     T (test_map_puts_ranges_after_root_in_order),
     T (test_map_is_capped_below_32_bits),
+    T (test_keep_id_map_splits_around_own_id),
+    T (test_keep_id_map_across_ranges),
+    T (test_keep_id_map_with_too_few_ids_below),
+    T (test_keep_id_map_range_ending_at_own_id),
+    T (test_keep_id_config_refuses_root_and_single_id),
     T (test_config_with_ranges_uses_helpers_silently),
     T (test_config_without_ranges_warns_with_the_fix),
     T (test_warning_suggests_a_free_range),
