@@ -237,12 +237,11 @@ print_json (struct storage_store *s, struct storage_image **v, struct error **er
  * plus .Repository and .Tag, with .ID, .Created and .Size as the table
  * prints them (.CreatedAt and --format json keep the exact values). */
 static int
-print_template_row (json_object *entry, const char *name, const struct storage_image *img,
-                    const struct images_opts *o, const char *format, time_t now,
-                    struct error **err)
+add_template_row (json_object *rows, json_object *entry, const char *name,
+                  const struct storage_image *img, const struct images_opts *o, time_t now,
+                  struct error **err)
 {
-  cleanup_json json_object *row = NULL;
-  cleanup_buf struct buf out = BUF_INIT;
+  json_object *row = NULL;
   cleanup_free char *repo = NULL, *tag = NULL;
   char id[80], created[64], size[32];
 
@@ -259,9 +258,7 @@ print_template_row (json_object *entry, const char *name, const struct storage_i
   json_object_object_add (row, "Created", json_object_new_string (created));
   json_object_object_add (row, "CreatedSince", json_object_new_string (created));
   json_object_object_add (row, "Size", json_object_new_string (size));
-  if (format_render (row, format, &out, err) < 0)
-    return -1;
-  printf ("%s\n", out.data ? out.data : "");
+  json_object_array_add (rows, row);
   return 0;
 }
 
@@ -269,6 +266,13 @@ static int
 print_template (struct storage_store *s, struct storage_image **v,
                 const struct images_opts *o, struct error **err)
 {
+  static const struct format_header headers[] = {
+    { "Repository", "REPOSITORY" }, { "Tag", "TAG" }, { "Id", "IMAGE ID" },
+    { "ID", "IMAGE ID" }, { "CreatedSince", "CREATED" }, { "Created", "CREATED" },
+    { "Size", "SIZE" }, { "Digest", "DIGEST" }, { NULL, NULL },
+  };
+  cleanup_json json_object *rows = json_object_new_array ();
+  cleanup_buf struct buf out = BUF_INIT;
   time_t now = time (NULL);
 
   for (size_t i = 0; v[i]; i++)
@@ -278,13 +282,15 @@ print_template (struct storage_store *s, struct storage_image **v,
 
       if (e == NULL)
         return -1;
-      if (names[0] == NULL
-          && print_template_row (e, NULL, v[i], o, o->format, now, err) < 0)
+      if (names[0] == NULL && add_template_row (rows, e, NULL, v[i], o, now, err) < 0)
         return -1;
       for (char **n = names; *n; n++)
-        if (print_template_row (e, *n, v[i], o, o->format, now, err) < 0)
+        if (add_template_row (rows, e, *n, v[i], o, now, err) < 0)
           return -1;
     }
+  if (format_render_rows (rows, o->format, headers, o->is_noheading, &out, err) < 0)
+    return -1;
+  fputs (out.data ? out.data : "", stdout);
   return 0;
 }
 

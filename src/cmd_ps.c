@@ -143,14 +143,20 @@ print (struct container **v, size_t n, const struct ps_opts *o, struct error **e
       printf ("%s\n", text);
     }
   else if (o->format)
-    for (size_t i = 0; i < n; i++)
-      {
-        cleanup_json json_object *r = container_json_ps_row (v[i], o->is_no_trunc, now);
-        cleanup_buf struct buf out = BUF_INIT;
-        if (format_render (r, o->format, &out, err) < 0)
-          return -1;
-        printf ("%s\n", out.data ? out.data : "");
-      }
+    {
+      static const struct format_header headers[] = {
+        { "ID", "CONTAINER ID" }, { "Image", "IMAGE" }, { "Command", "COMMAND" },
+        { "RunningFor", "CREATED" }, { "CreatedAt", "CREATED AT" }, { "Status", "STATUS" },
+        { "Ports", "PORTS" }, { "Names", "NAMES" }, { NULL, NULL },
+      };
+      cleanup_json json_object *rows = json_object_new_array ();
+      cleanup_buf struct buf out = BUF_INIT;
+      for (size_t i = 0; i < n; i++)
+        json_object_array_add (rows, container_json_ps_row (v[i], o->is_no_trunc, now));
+      if (format_render_rows (rows, o->format, headers, o->is_noheading, &out, err) < 0)
+        return -1;
+      fputs (out.data ? out.data : "", stdout);
+    }
   else
     print_table (v, n, o);
   return 0;
