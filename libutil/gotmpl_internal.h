@@ -27,7 +27,7 @@ enum gotmpl_node_type
   NODE_FIELD,    /* idents: "A", "B" for .A.B */
   NODE_VARIABLE, /* idents: "$x", then fields */
   NODE_CHAIN,    /* pipe: the term (a NODE_PIPE or other operand); idents: fields */
-  NODE_IDENT,    /* func */
+  NODE_IDENT,    /* func; text: the name */
   NODE_DOT,
   NODE_NIL,
   NODE_LITERAL,  /* value (a bool, number or string); text: the source */

@@ -191,6 +191,23 @@ too_large (struct error **err)
                    TABLE_MAX_CELLS);
 }
 
+/* The size of the aligned table: each line as wide as the widest cells
+ * of all columns (an upper bound: the last column is not padded). */
+static size_t
+aligned_bytes (const struct lines *l)
+{
+  cleanup_free size_t *width = xcalloc (l->ncols + 1, sizeof *width);
+  size_t line = 1;
+
+  for (size_t i = 0; i < l->n; i++)
+    for (size_t k = 0; l->v[i][k]; k++)
+      if (strlen (l->v[i][k]) > width[k])
+        width[k] = strlen (l->v[i][k]);
+  for (size_t k = 0; k < l->ncols; k++)
+    line += width[k] + 3;
+  return line * l->n;
+}
+
 /* Split rendered TEXT into lines (a final newline ends the last line
  * rather than starting an empty one) and the lines into cells. */
 static int
@@ -293,6 +310,9 @@ render_table (const struct gotmpl *t, json_object *rows, const struct format_hea
     }
   if (r == 0 && l.n > TABLE_MAX_CELLS / (l.ncols ? l.ncols : 1))
     r = too_large (err);
+  if (r == 0 && aligned_bytes (&l) > GOTMPL_MAX_OUTPUT)
+    r = err_make (err, 0, "template: %s: table longer than %zu bytes", FORMAT_NAME,
+                  GOTMPL_MAX_OUTPUT);
   if (r == 0 && l.n > 0)
     print_lines (&l, out);
   lines_free (&l);

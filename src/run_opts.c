@@ -621,7 +621,7 @@ run_opts_to_config (const struct run_opts *o, json_object *image_config, const c
   json_object *hc = json_object_new_object ();
   json_object *labels = NULL;
   cleanup_strv char **env = NULL;
-  json_object *exposed = json_object_new_object ();
+  json_object *exposed;
 
   json_object_object_add (top, "Config", cfg);
   json_object_object_add (top, "HostConfig", hc);
@@ -648,6 +648,7 @@ run_opts_to_config (const struct run_opts *o, json_object *image_config, const c
                                                                            && o->is_attach_stdout));
   json_object_object_add (cfg, "AttachStderr", json_object_new_boolean (!o->is_detach
                                                                            && o->is_attach_stderr));
+  exposed = json_object_new_object ();
   if (jobj_get_object (image_config, "ExposedPorts"))
     {
       json_object_object_foreach (jobj_get_object (image_config, "ExposedPorts"), k, v)

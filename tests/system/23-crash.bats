@@ -114,7 +114,7 @@ assert_removed() {
 	assert_removed fgrm "$id" "$pid"
 }
 
-@test "crash: a killed monitor of a stopped container's restart: rm cleans" {
+@test "crash: a monitor killed between restarts: no restart is claimed, rm -f cleans" {
 	local id monitor
 	pull_ctr_image
 	run_skiff run -d --name looping --restart always "$CTR_IMAGE" sh -c 'exit 1'

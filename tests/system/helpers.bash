@@ -145,6 +145,14 @@
 #   ctr_logs_contain NAME TEXT    whether `logs NAME` holds TEXT
 #   ctr_state_file ID  the container's state.json in the test's store
 #   pid_alive PID      whether PID lives and is not a zombie
+#
+# Networking (50-network.bats)
+#   ctr_host_port NAME PORT/PROTO   the host port `skiff port` shows for it
+#   ctr_monitor_pid NAME   the monitor's PID, from the container's state.json
+#   proc_cpu_ticks PID     utime + stime of PID in clock ticks
+#   proc_fd_count PID      the number of PID's open descriptors
+#   http_get_ok PORT [PATH [PREFIX]]   whether GET http://127.0.0.1:PORT/PATH
+#                      answers within 2 s with a body starting with PREFIX
 
 # shellcheck disable=SC2154 # bats' run sets status, output and lines
 SKIFF=${SKIFF:-$(command -v skiff || echo skiff)}
@@ -915,4 +923,38 @@ pid_alive() {
 	local state
 	state=$(awk '/^State:/ { print $2 }' "/proc/$1/status" 2>/dev/null) || return 1
 	[[ -n $state && $state != Z ]]
+}
+
+# ---------------------------------------------------------------------------
+# Networking (50-network.bats)
+
+ctr_host_port() {
+	local out
+	out=$(skiff_cmd port "$1" "$2") || return 1
+	out=${out%%$'\n'*}
+	[[ $out =~ :([0-9]+)$ ]] || return 1
+	echo "${BASH_REMATCH[1]}"
+}
+
+ctr_monitor_pid() {
+	jq -r .monitor_pid "$(ctr_state_file "$(skiff_cmd inspect --format '{{.Id}}' "$1")")"
+}
+
+proc_cpu_ticks() {
+	local stat
+	stat=$(<"/proc/$1/stat") || return 1
+	stat=${stat##*) }
+	# After "(comm) ": field 3 is the first; utime and stime are 14 and 15.
+	awk '{ print $12 + $13 }' <<<"$stat"
+}
+
+proc_fd_count() {
+	local fds=("/proc/$1/fd/"*)
+	echo "${#fds[@]}"
+}
+
+http_get_ok() {
+	local body
+	body=$(curl -sf --max-time 2 "http://127.0.0.1:$1/${2-}" 2>/dev/null) || return 1
+	[[ $body == "${3-}"* ]]
 }

@@ -296,6 +296,18 @@ test_table_size_is_bounded (void **state)
   free (got);
 }
 
+static void
+test_aligned_table_size_is_bounded (void **state)
+{
+  bool is_ok;
+  char *got = render_rows ("[]", "table {{printf \"%1000000s\" \"\"}}{{range 20}}\\n\\t{{end}}",
+                           NULL, false, &is_ok);
+  (void) state;
+  assert_false (is_ok);
+  assert_string_equal (got, "template: output: table longer than 16777216 bytes|");
+  free (got);
+}
+
 int
 main (void)
 {
@@ -321,6 +333,7 @@ main (void)
     cmocka_unit_test (test_table_rows_with_newlines_are_several_lines),
     cmocka_unit_test (test_table_failure_appends_nothing),
     cmocka_unit_test (test_table_size_is_bounded),
+    cmocka_unit_test (test_aligned_table_size_is_bounded),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

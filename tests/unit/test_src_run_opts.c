@@ -141,6 +141,69 @@ test_restart_policy_shape (void **state)
   json_object_put (c);
 }
 
+static bool
+cfg_bool (json_object *c, const char *key)
+{
+  return jobj_get_bool (jobj_get_object (c, "Config"), key, false);
+}
+
+static void
+test_attach_defaults_to_all_streams (void **state)
+{
+  char *argv[] = { "run", "-i", "img", NULL };
+  struct run_opts o;
+  json_object *c;
+  (void) state;
+  assert_int_equal (run_opts_parse (&fake_cmd, 3, argv, &o, NULL), 0);
+  assert_true (o.is_attach_stdin && o.is_attach_stdout && o.is_attach_stderr);
+  run_opts_clear (&o);
+  c = build (3, argv, NULL, NULL);
+  assert_true (cfg_bool (c, "AttachStdin") && cfg_bool (c, "AttachStdout")
+               && cfg_bool (c, "AttachStderr"));
+  json_object_put (c);
+}
+
+static void
+test_attach_names_the_streams (void **state)
+{
+  char *argv[] = { "run", "-i", "-a", "STDOUT", "--attach", "stdin", "img", NULL };
+  struct run_opts o;
+  json_object *c;
+  (void) state;
+  assert_int_equal (run_opts_parse (&fake_cmd, 7, argv, &o, NULL), 0);
+  assert_true (o.is_attach_stdin && o.is_attach_stdout);
+  assert_false (o.is_attach_stderr);
+  run_opts_clear (&o);
+  c = build (7, argv, NULL, NULL);
+  assert_true (cfg_bool (c, "AttachStdin") && cfg_bool (c, "AttachStdout"));
+  assert_false (cfg_bool (c, "AttachStderr"));
+  json_object_put (c);
+}
+
+static void
+test_attach_unknown_stream_fails (void **state)
+{
+  char *argv[] = { "run", "-a", "stdall", "img", NULL };
+  struct error *err = NULL;
+  (void) state;
+  assert_null (build (4, argv, NULL, &err));
+  assert_non_null (err);
+  assert_non_null (strstr (err->msg, "\"stdall\""));
+  err_release (&err);
+}
+
+static void
+test_attach_with_detach_fails (void **state)
+{
+  char *argv[] = { "run", "-d", "-a", "stdout", "img", NULL };
+  struct error *err = NULL;
+  (void) state;
+  assert_null (build (5, argv, NULL, &err));
+  assert_non_null (err);
+  assert_string_equal (err->msg, "conflicting options: -a and -d");
+  err_release (&err);
+}
+
 int
 main (void)
 {
@@ -153,6 +216,10 @@ main (void)
     cmocka_unit_test (test_env_from_host_by_name),
     cmocka_unit_test (test_bad_values_fail),
     cmocka_unit_test (test_restart_policy_shape),
+    cmocka_unit_test (test_attach_defaults_to_all_streams),
+    cmocka_unit_test (test_attach_names_the_streams),
+    cmocka_unit_test (test_attach_unknown_stream_fails),
+    cmocka_unit_test (test_attach_with_detach_fails),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
