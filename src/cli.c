@@ -3,8 +3,27 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "cli.h"
+
+char *cli_argv_area;
+size_t cli_argv_area_len;
+
+void
+cli_set_process_name (const char *name)
+{
+  size_t n;
+
+  if (cli_argv_area == NULL || cli_argv_area_len == 0)
+    return;
+  n = strlen (name);
+  if (n >= cli_argv_area_len)
+    n = cli_argv_area_len - 1;
+  memset (cli_argv_area, 0, cli_argv_area_len);
+  memcpy (cli_argv_area, name, n);
+  prctl (PR_SET_NAME, name, 0, 0, 0);
+}
 
 void
 cli_getopt_reset (void)

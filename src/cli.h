@@ -59,6 +59,15 @@ void cli_print_help (const struct command *cmd, const char *path);
 int cli_require_args (const struct command *cmd, int nargs, int min, int max,
                       struct error **err);
 
+/* Where the process's argv strings lie (set by main), so a long-lived copy
+ * of skiff (the container's --init) can rename itself in /proc/PID/cmdline
+ * rather than show the host's command line inside the container. */
+extern char *cli_argv_area;
+extern size_t cli_argv_area_len;
+
+/* Overwrite the argv area with NAME (cut to fit). */
+void cli_set_process_name (const char *name);
+
 /* Parse a bool flag value the way podman does ("true", "false", "1", "0"). */
 int cli_parse_bool (const char *flag, const char *value, bool *out,
                     struct error **err);

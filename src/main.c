@@ -203,6 +203,11 @@ main (int argc, char **argv)
   cleanup_error struct error *err = NULL;
   int ret;
 
+  if (argc > 0)
+    {
+      cli_argv_area = argv[0];
+      cli_argv_area_len = (size_t) (argv[argc - 1] + strlen (argv[argc - 1]) + 1 - argv[0]);
+    }
   /* A command returns its exit status (0, or a container's status) or a
    * negative value with err set. */
   ret = parse_global (argc, argv, &ctx, &err);

@@ -18,6 +18,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "runtime_internal.h"
 
 static const int forwarded_signals[] = {
@@ -118,6 +119,9 @@ runtime_init_run (int (*exec_fn) (void *arg, struct error **err), void *arg, boo
       take_terminal (is_tty);
       return exec_fn (arg, err);
     }
+  /* PID 1 is a copy of skiff: show a name, not the host's command line
+   * with its paths. */
+  cli_set_process_name ("skiff-init");
   /* The command holds what it needs; ours would keep the sync sockets
    * open after its exec, and the parent would never see it start. */
   if (runtime_fs_cloexec_from (3, true, err) < 0)
