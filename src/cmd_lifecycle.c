@@ -19,6 +19,7 @@
 #include "libutil/mem.h"
 #include "libutil/parse.h"
 #include "monitor.h"
+#include "volumes.h"
 
 /* Each named container in turn; every failure but the last is printed, the
  * last becomes the command's error (podman's behaviour for many names). */
@@ -257,11 +258,22 @@ run_restart (struct skiff_context *ctx, int argc, char **argv, struct error **er
 
 /* ---- rm ---------------------------------------------------------------------- */
 
+struct rm_data
+{
+  bool is_force;
+  bool is_volumes;
+};
+
 static int
 rm_one (struct skiff_context *ctx, struct container *c, void *data, struct error **err)
 {
-  bool *is_force = data;
-  return container_rm (ctx, c, *is_force, err);
+  struct rm_data *d = data;
+
+  if (container_rm (ctx, c, d->is_force, err) < 0)
+    return -1;
+  if (d->is_volumes)
+    volumes_remove_anonymous (ctx, c);
+  return 0;
 }
 
 static int
@@ -276,7 +288,8 @@ run_rm (struct skiff_context *ctx, int argc, char **argv, struct error **err)
     { NULL, 0, NULL, 0 },
   };
   cleanup_strv char **names = NULL;
-  bool is_all = false, is_force = false, is_ignore = false;
+  bool is_all = false, is_ignore = false;
+  struct rm_data d = { 0 };
   int c;
 
   cli_getopt_reset ();
@@ -287,13 +300,14 @@ run_rm (struct skiff_context *ctx, int argc, char **argv, struct error **err)
         is_all = true;
         break;
       case 'f':
-        is_force = true;
+        d.is_force = true;
         break;
       case 'i':
         is_ignore = true;
         break;
       case 'v':
-        break; /* anonymous volumes are kept by name; removed with volume prune */
+        d.is_volumes = true;
+        break;
       case CLI_OPT_HELP:
         return 0;
       default:
@@ -318,7 +332,7 @@ run_rm (struct skiff_context *ctx, int argc, char **argv, struct error **err)
       strv_free (names);
       names = known;
     }
-  if (for_each (ctx, names, rm_one, &is_force, err) < 0)
+  if (for_each (ctx, names, rm_one, &d, err) < 0)
     return -1;
   for (char **n = names; *n; n++)
     printf ("%s\n", *n);

@@ -38,6 +38,8 @@
 #include "libutil/mem.h"
 #include "libutil/parse.h"
 #include "monitor.h"
+#include "sd_notify.h"
+#include "volumes.h"
 
 #define RELAY_BUF (64 * 1024)
 
@@ -500,6 +502,26 @@ start_once (struct mon *m, struct error **err)
   return 0;
 }
 
+/* --sdnotify=conmon: the unit's service is ready once the container
+ * runs, and its main process is this monitor, which outlives restarts.
+ * "container" leaves readiness to the container and "ignore" to nobody.
+ * A socket that cannot be told is worth a warning, not a failed start. */
+static void
+notify_ready (struct mon *m)
+{
+  const char *mode = jobj_get_string (jobj_get_object (m->c->config, "HostConfig"),
+                                      "SdNotifyMode");
+  struct error *e = NULL;
+
+  if (mode && strcmp (mode, "conmon") != 0)
+    return;
+  if (sd_notify_ready (getpid (), &e) < 0)
+    {
+      log_warn ("container %.12s: %s", m->c->id, e->msg);
+      err_release (&e);
+    }
+}
+
 /* The restart policy's next run, after the backoff.  Under the container's
  * lock, as `stop` cancels a restart under it: either the stop request is
  * seen here, or `stop` finds the container running again.  1 when it was
@@ -560,6 +582,8 @@ finish (struct mon *m, struct error **err)
       if (!m->is_foreground && container_keep_exit_code (m->c, NULL) < 0)
         log_debug ("container %.12s: exit code not kept", m->c->id);
       r = container_remove (m->ctx, m->c, err);
+      if (r == 0)
+        volumes_remove_anonymous (m->ctx, m->c);
     }
   return r;
 }
@@ -596,7 +620,10 @@ monitor_foreground (struct skiff_context *ctx, struct container *c,
       *lock_fd = -1;
     }
   if (r == 0)
-    r = finish (&m, err);
+    {
+      notify_ready (&m);
+      r = finish (&m, err);
+    }
   *exit_code = m.exit_code;
   close (m.sigfd);
   sigprocmask (SIG_SETMASK, &old, NULL);
@@ -672,6 +699,10 @@ monitor_main (struct skiff_context *ctx, struct container *c, const struct monit
   r = block_signals (&m, &old, &e);
   if (r == 0)
     r = start_once (&m, &e);
+  /* Before the report: the unit must learn its main PID before `run -d`,
+   * the process systemd started, exits. */
+  if (r == 0)
+    notify_ready (&m);
   send_report (report_fd, r, e);
   if (*lock_fd >= 0)
     close (*lock_fd);

@@ -379,6 +379,25 @@ record_use (struct container *c, const char *name)
   return true;
 }
 
+void
+volumes_remove_anonymous (struct skiff_context *ctx, struct container *c)
+{
+  json_object *a = jobj_get_object (c->config, "AnonymousVolumes");
+
+  if (a == NULL)
+    return;
+  json_object_object_foreach (a, dest, name)
+    {
+      struct error *e = NULL;
+      (void) dest;
+      if (volumes_remove (ctx, json_object_get_string (name), true, &e) < 0)
+        {
+          log_warn ("remove anonymous volume %s: %s", json_object_get_string (name), e->msg);
+          err_release (&e);
+        }
+    }
+}
+
 /* An anonymous volume is made once per destination and kept in the record
  * ("AnonymousVolumes": destination -> name), so a restart finds its data. */
 static const char *

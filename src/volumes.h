@@ -58,6 +58,10 @@ int volumes_resolve (struct skiff_context *ctx, struct container *c, struct runt
  * not copy their image's files in.  Failures are logged, not returned. */
 void volumes_copy_up_done (struct skiff_context *ctx, struct container *c);
 
+/* Remove the anonymous volumes C made (rm -v, --rm); named ones stay.
+ * Failures are logged, not returned: the container is gone already. */
+void volumes_remove_anonymous (struct skiff_context *ctx, struct container *c);
+
 /* Whether S is a valid volume name: [a-zA-Z0-9][a-zA-Z0-9_.-]*. */
 bool volumes_name_valid (const char *s);
 

@@ -240,3 +240,27 @@ squeeze() {
 	assert_equal "$output" "$name" "still one volume"
 	run_skiff 2 volume rm "$name"
 }
+
+# ---------------------------------------------------------------------------
+# anonymous volumes and the container's removal
+
+@test "run --rm removes the container's anonymous volumes" {
+	pull_ctr_image
+	run_skiff run --rm -v /data "$CTR_IMAGE" sh -c 'echo x > /data/f'
+	run_skiff volume ls -q
+	assert_equal "$output" "" "volumes left"
+}
+
+@test "rm keeps anonymous volumes; rm -v removes them but not named ones" {
+	pull_ctr_image
+	run_skiff run --name anon1 -v /data -v keepme:/n "$CTR_IMAGE" true
+	run_skiff volume ls -q
+	assert_equal "${#lines[@]}" 2 "volumes after the run"
+	run_skiff rm -v anon1
+	run_skiff volume ls -q
+	assert_equal "$output" "keepme" "volumes after rm -v"
+	run_skiff run --name anon2 -v /data "$CTR_IMAGE" true
+	run_skiff rm anon2
+	run_skiff volume ls -q
+	assert_equal "${#lines[@]}" 2 "volumes after a plain rm"
+}
