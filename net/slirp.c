@@ -38,6 +38,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/wait.h>
 #include <libslirp.h>
 
 #include "libutil/log.h"
@@ -304,6 +305,46 @@ fail:
   return NULL;
 }
 
+/* The last close of a tap device unregisters it, which waits for an RCU
+ * grace period (~16 ms here): a foreground `run --rm` would spend that
+ * after the container exited.  Leave the last reference to an orphan that
+ * holds nothing else: it closes its other descriptors at once (no lock
+ * stays held), waits until our own close is done, then closes the tap and
+ * exits, with nobody waiting for it. */
+static void
+close_tap_detached (int tap)
+{
+  int p[2];
+  pid_t mid;
+
+  if (pipe2 (p, O_CLOEXEC) < 0)
+    {
+      close (tap);
+      return;
+    }
+  mid = fork ();
+  if (mid == 0)
+    {
+      if (fork () == 0)
+        {
+          char c;
+          for (int fd = 0; fd < 1024; fd++)
+            if (fd != tap && fd != p[0])
+              close (fd);
+          while (read (p[0], &c, 1) < 0 && errno == EINTR)
+            ;
+          close (tap);
+        }
+      _exit (0);
+    }
+  if (mid > 0)
+    while (waitpid (mid, NULL, 0) < 0 && errno == EINTR)
+      ;
+  close (tap);
+  close (p[0]);
+  close (p[1]);
+}
+
 void
 net_slirp_free (struct net_slirp *n)
 {
@@ -314,7 +355,7 @@ net_slirp_free (struct net_slirp *n)
   while (n->timers)
     timer_free (n->timers, n);
   if (n->tap_fd >= 0)
-    close (n->tap_fd);
+    close_tap_detached (n->tap_fd);
   free (n->fds);
   free (n->frame);
   free (n->guard);

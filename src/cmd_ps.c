@@ -11,8 +11,10 @@
 #include "commands.h"
 #include "container.h"
 #include "container_json.h"
+#include "container_size.h"
 #include "format.h"
 #include "libutil/buf.h"
+#include "libutil/human.h"
 #include "libutil/jobj.h"
 #include "libutil/mem.h"
 #include "libutil/parse.h"
@@ -105,28 +107,48 @@ newest_first (const void *a, const void *b)
   return x->created < y->created ? 1 : x->created > y->created ? -1 : 0;
 }
 
+/* "0B (virtual 2.13MB)", as docker prints a container's size. */
 static void
-print_table (struct container **v, size_t n, const struct ps_opts *o)
+size_text (uint64_t rw, uint64_t image, char *out, size_t len)
 {
-  static const char *const headers[] = { "CONTAINER ID", "IMAGE", "COMMAND", "CREATED",
-                                         "STATUS", "PORTS", "NAMES" };
-  cleanup_table struct table *t = table_new (7, headers);
-  time_t now = time (NULL);
+  char a[32], b[32];
 
-  for (size_t i = 0; i < n; i++)
-    {
-      cleanup_json json_object *r = container_json_ps_row (v[i], o->is_no_trunc, now);
-      const char *cells[] = { jobj_get_string (r, "ID"), jobj_get_string (r, "Image"),
-                              jobj_get_string (r, "Command"), jobj_get_string (r, "CreatedAt"),
-                              jobj_get_string (r, "Status"), jobj_get_string (r, "Ports"),
-                              jobj_get_string (r, "Names") };
-      table_add_row (t, cells);
-    }
-  table_print (t, o->is_noheading, stdout);
+  human_size (rw, a, sizeof a);
+  human_size (rw + image, b, sizeof b);
+  snprintf (out, len, "%s (virtual %s)", a, b);
 }
 
 static int
-print (struct container **v, size_t n, const struct ps_opts *o, struct error **err)
+print_table (struct skiff_context *ctx, struct container **v, size_t n,
+             const struct ps_opts *o, struct error **err)
+{
+  static const char *const headers[] = { "CONTAINER ID", "IMAGE", "COMMAND", "CREATED",
+                                         "STATUS", "PORTS", "NAMES", "SIZE" };
+  cleanup_table struct table *t = table_new (o->is_size ? 8 : 7, headers);
+  cleanup_free uint64_t *rw = xcalloc (n + 1, sizeof *rw);
+  cleanup_free uint64_t *image = xcalloc (n + 1, sizeof *image);
+  time_t now = time (NULL);
+
+  if (o->is_size && container_size_compute (ctx, v, n, rw, image, err) < 0)
+    return -1;
+  for (size_t i = 0; i < n; i++)
+    {
+      cleanup_json json_object *r = container_json_ps_row (v[i], o->is_no_trunc, now);
+      char size[96];
+      size_text (rw[i], image[i], size, sizeof size);
+      const char *cells[] = { jobj_get_string (r, "ID"), jobj_get_string (r, "Image"),
+                              jobj_get_string (r, "Command"), jobj_get_string (r, "CreatedAt"),
+                              jobj_get_string (r, "Status"), jobj_get_string (r, "Ports"),
+                              jobj_get_string (r, "Names"), size };
+      table_add_row (t, cells);
+    }
+  table_print (t, o->is_noheading, stdout);
+  return 0;
+}
+
+static int
+print (struct skiff_context *ctx, struct container **v, size_t n, const struct ps_opts *o,
+       struct error **err)
 {
   time_t now = time (NULL);
 
@@ -158,7 +180,7 @@ print (struct container **v, size_t n, const struct ps_opts *o, struct error **e
       fputs (out.data ? out.data : "", stdout);
     }
   else
-    print_table (v, n, o);
+    return print_table (ctx, v, n, o, err);
   return 0;
 }
 
@@ -187,7 +209,7 @@ list (struct skiff_context *ctx, const struct ps_opts *o, struct error **err)
     }
   if (o->last >= 0 && (size_t) o->last < k)
     k = (size_t) o->last;
-  r = print (keep, k, o, err);
+  r = print (ctx, keep, k, o, err);
   container_vec_free (all);
   return r;
 }

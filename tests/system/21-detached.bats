@@ -484,3 +484,11 @@ squeeze() {
 	run_skiff 0 container exists here
 	run_skiff 1 container exists nowhere
 }
+
+@test "ps -s: the SIZE column counts what the container wrote" {
+	pull_ctr_image
+	run_skiff run --name sized "$CTR_IMAGE" sh -c 'dd if=/dev/zero of=/big bs=1k count=100 2>/dev/null'
+	run_skiff ps -a -s --filter name=sized
+	assert_match "${lines[0]}" 'NAMES +SIZE$' "header"
+	assert_match "${lines[1]}" ' 10[0-9]kB \(virtual [0-9.]+MB\)$' "row"
+}
