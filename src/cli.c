@@ -25,6 +25,19 @@ cli_set_process_name (const char *name)
   prctl (PR_SET_NAME, name, 0, 0, 0);
 }
 
+bool
+cli_confirm (const char *question)
+{
+  char line[32];
+
+  printf ("%s [y/N] ", question);
+  fflush (stdout);
+  if (fgets (line, sizeof line, stdin) == NULL)
+    return false;
+  return strcmp (line, "y\n") == 0 || strcmp (line, "Y\n") == 0
+         || strcmp (line, "yes\n") == 0;
+}
+
 void
 cli_getopt_reset (void)
 {

@@ -68,6 +68,10 @@ extern size_t cli_argv_area_len;
 /* Overwrite the argv area with NAME (cut to fit). */
 void cli_set_process_name (const char *name);
 
+/* Print QUESTION followed by " [y/N] " and read the answer from stdin:
+ * true only for y, Y or yes (no input, as in CI, is no). */
+bool cli_confirm (const char *question);
+
 /* Parse a bool flag value the way podman does ("true", "false", "1", "0"). */
 int cli_parse_bool (const char *flag, const char *value, bool *out,
                     struct error **err);

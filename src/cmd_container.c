@@ -37,15 +37,9 @@ run_prune (struct skiff_context *ctx, int argc, char **argv, struct error **err)
       }
   if (cli_require_args (&cmd_container_prune_command, argc - optind, 0, 0, err) < 0)
     return -1;
-  if (!is_force)
-    {
-      char line[16];
-      printf ("WARNING! This will remove all non running containers.\nAre you sure you want "
-              "to continue? [y/N] ");
-      fflush (stdout);
-      if (fgets (line, sizeof line, stdin) == NULL || (line[0] != 'y' && line[0] != 'Y'))
-        return 0;
-    }
+  if (!is_force && !cli_confirm ("WARNING! This will remove all non running containers.\n"
+                                  "Are you sure you want to continue?"))
+    return 0;
   if (container_list (ctx, &all, err) < 0)
     return -1;
   for (size_t i = 0; all[i] && r == 0; i++)

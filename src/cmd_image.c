@@ -12,20 +12,6 @@
 #include "libutil/log.h"
 #include "libutil/mem.h"
 
-/* Ask on the terminal; anything but y/yes is no. */
-static bool
-confirm (const char *question)
-{
-  char line[32];
-
-  printf ("%s [y/N] ", question);
-  fflush (stdout);
-  if (fgets (line, sizeof line, stdin) == NULL)
-    return false;
-  return strcmp (line, "y\n") == 0 || strcmp (line, "Y\n") == 0
-         || strcmp (line, "yes\n") == 0;
-}
-
 static int
 prune_images (struct skiff_context *ctx, bool is_all, struct error **err)
 {
@@ -93,7 +79,7 @@ run_prune (struct skiff_context *ctx, int argc, char **argv, struct error **err)
   if (cli_require_args (&cmd_image_prune_command, argc - optind, 0, 0, err) < 0)
     return -1;
   if (!is_force
-      && !confirm (is_all ? "WARNING! This command removes all images without at least "
+      && !cli_confirm (is_all ? "WARNING! This command removes all images without at least "
                             "one container associated with them.\nAre you sure you want "
                             "to continue?"
                           : "WARNING! This command removes all dangling images.\nAre you "

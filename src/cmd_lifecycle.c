@@ -14,6 +14,9 @@
 #include "commands.h"
 #include "container.h"
 #include "container_ops.h"
+#include "container_procs.h"
+#include "libutil/buf.h"
+#include "libutil/fs.h"
 #include "libutil/jobj.h"
 #include "libutil/log.h"
 #include "libutil/mem.h"
@@ -77,6 +80,54 @@ operands (int argc, char **argv)
   for (int i = optind; i < argc; i++)
     v = strv_append (v, argv[i]);
   return v;
+}
+
+/* NAMES plus the container ID each --cidfile file (CIDFILES) holds.  With
+ * IS_IGNORE, podman's --ignore: a missing file and a name no container
+ * has are dropped rather than errors, which a unit's ExecStop relies on
+ * when the container is gone already. */
+static char **
+add_cidfiles (struct skiff_context *ctx, char **names, char *const *cidfiles, bool is_ignore,
+              struct error **err)
+{
+  cleanup_strv char **out = names;
+
+  for (char *const *f = cidfiles; f && *f; f++)
+    {
+      struct error *e = NULL;
+      cleanup_free char *id = fs_read_file (*f, 4096, NULL, &e);
+
+      if (id == NULL && is_ignore && e->errnum == ENOENT)
+        {
+          err_release (&e);
+          continue;
+        }
+      if (id == NULL)
+        {
+          *err = e;
+          return NULL;
+        }
+      str_strip (id);
+      if (*id == '\0')
+        {
+          err_make (err, 0, "container id file \"%s\" is empty", *f);
+          return NULL;
+        }
+      out = strv_append (out, id);
+    }
+  if (is_ignore)
+    {
+      char **known = xcalloc (1, sizeof *known);
+      for (char **n = out; *n; n++)
+        {
+          cleanup_container struct container *ct = NULL;
+          if (container_find (ctx, *n, &ct, NULL) == 0 && ct)
+            known = strv_append (known, *n);
+        }
+      strv_free (out);
+      out = known;
+    }
+  return steal_ptr (&out);
 }
 
 /* ---- start ---------------------------------------------------------------- */
@@ -195,21 +246,30 @@ run_signal_cmd (const struct command *cmd, per_container_fn fn, struct skiff_con
     { "timeout", required_argument, NULL, 't' },
     { "signal", required_argument, NULL, 's' },
     { "latest", no_argument, NULL, 'l' },
+    { "cidfile", required_argument, NULL, 'C' },
+    { "ignore", no_argument, NULL, 'i' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
   struct stop_data d = { .timeout = -1, .sig = fn == kill_one ? SIGKILL : 0 };
   cleanup_strv char **names = NULL;
+  cleanup_strv char **cidfiles = NULL;
   bool is_all = false;
   uint64_t t;
   int c;
 
   cli_getopt_reset ();
-  while ((c = cli_getopt (argc, argv, "+at:s:h", opts, cmd, err)) != -1)
+  while ((c = cli_getopt (argc, argv, "+at:s:ih", opts, cmd, err)) != -1)
     switch (c)
       {
       case 'a':
         is_all = true;
+        break;
+      case 'C':
+        cidfiles = strv_append (cidfiles, optarg);
+        break;
+      case 'i':
+        d.is_ignore = true;
         break;
       case 't':
         if (parse_uint (optarg, 1u << 30, "--time", &t, err) < 0)
@@ -227,8 +287,8 @@ run_signal_cmd (const struct command *cmd, per_container_fn fn, struct skiff_con
       }
   if (is_all)
     names = all_names (ctx, true, err);
-  else if (cli_require_args (cmd, argc - optind, 1, -1, err) == 0)
-    names = operands (argc, argv);
+  else if (cidfiles || cli_require_args (cmd, argc - optind, 1, -1, err) == 0)
+    names = add_cidfiles (ctx, operands (argc, argv), cidfiles, d.is_ignore, err);
   if (names == NULL)
     return -1;
   if (for_each (ctx, names, fn, &d, err) < 0)
@@ -284,10 +344,12 @@ run_rm (struct skiff_context *ctx, int argc, char **argv, struct error **err)
     { "force", no_argument, NULL, 'f' },
     { "volumes", no_argument, NULL, 'v' },
     { "ignore", no_argument, NULL, 'i' },
+    { "cidfile", required_argument, NULL, 'C' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
   cleanup_strv char **names = NULL;
+  cleanup_strv char **cidfiles = NULL;
   bool is_all = false, is_ignore = false;
   struct rm_data d = { 0 };
   int c;
@@ -302,6 +364,9 @@ run_rm (struct skiff_context *ctx, int argc, char **argv, struct error **err)
       case 'f':
         d.is_force = true;
         break;
+      case 'C':
+        cidfiles = strv_append (cidfiles, optarg);
+        break;
       case 'i':
         is_ignore = true;
         break;
@@ -315,23 +380,10 @@ run_rm (struct skiff_context *ctx, int argc, char **argv, struct error **err)
       }
   if (is_all)
     names = all_names (ctx, false, err);
-  else if (cli_require_args (&cmd_rm_command, argc - optind, 1, -1, err) == 0)
-    names = operands (argc, argv);
+  else if (cidfiles || cli_require_args (&cmd_rm_command, argc - optind, 1, -1, err) == 0)
+    names = add_cidfiles (ctx, operands (argc, argv), cidfiles, is_ignore, err);
   if (names == NULL)
     return -1;
-  if (is_ignore)
-    {
-      /* --ignore: unknown names are not an error. */
-      char **known = xcalloc (1, sizeof *known);
-      for (char **n = names; *n; n++)
-        {
-          cleanup_container struct container *ct = NULL;
-          if (container_find (ctx, *n, &ct, NULL) == 0 && ct)
-            known = strv_append (known, *n);
-        }
-      strv_free (names);
-      names = known;
-    }
   if (for_each (ctx, names, rm_one, &d, err) < 0)
     return -1;
   for (char **n = names; *n; n++)
@@ -408,53 +460,10 @@ run_rename (struct skiff_context *ctx, int argc, char **argv, struct error **err
 
 /* ---- pause, unpause ------------------------------------------------------------ */
 
-/* The namespace link /proc/PID/ns/NAME ("pid:[4026532]") into BUF. */
-static bool
-read_ns (const char *pid, const char *name, char *buf, size_t size)
-{
-  char path[300];
-  ssize_t n;
-
-  snprintf (path, sizeof path, "/proc/%s/ns/%s", pid, name);
-  n = readlink (path, buf, size - 1);
-  if (n < 0)
-    return false;
-  buf[n] = '\0';
-  return true;
-}
-
 /* Without a delegated cgroup freezer (the rootless case here), every
- * process of the container is stopped with SIGSTOP; killing PID 1 of a
- * pid namespace with -1 would not reach the others, so each is signalled.
- * A mount program's daemon (fuse-overlayfs) shares the pid namespace but
- * not the container's mount namespace (runtime_mounts_rootfs); it must
- * keep serving the root file system, or exec and cp hang on it. */
-static int
-signal_all (struct container *c, int sig, struct error **err)
-{
-  char first[32], pid_ns[128], mnt_ns[128];
-  cleanup_dir DIR *d = NULL;
-  struct dirent *de;
-
-  snprintf (first, sizeof first, "%d", (int) c->state.pid);
-  if (!read_ns (first, "pid", pid_ns, sizeof pid_ns)
-      || !read_ns (first, "mnt", mnt_ns, sizeof mnt_ns))
-    return err_make (err, errno, "container %.12s: read its namespaces", c->id);
-  d = opendir ("/proc");
-  if (d == NULL)
-    return err_make (err, errno, "open /proc");
-  while ((de = readdir (d)) != NULL)
-    {
-      char other[128];
-      if (de->d_name[0] < '0' || de->d_name[0] > '9')
-        continue;
-      if (read_ns (de->d_name, "pid", other, sizeof other) && strcmp (other, pid_ns) == 0
-          && read_ns (de->d_name, "mnt", other, sizeof other) && strcmp (other, mnt_ns) == 0)
-        kill ((pid_t) atoi (de->d_name), sig);
-    }
-  return 0;
-}
-
+ * process of the container is stopped with SIGSTOP and resumed with
+ * SIGCONT (container_procs_signal: all of them, not the mount program's
+ * daemon). */
 static int
 pause_one (struct skiff_context *ctx, struct container *c, void *data, struct error **err)
 {
@@ -466,7 +475,7 @@ pause_one (struct skiff_context *ctx, struct container *c, void *data, struct er
   if (*is_pause ? c->state.status != CONTAINER_RUNNING : c->state.status != CONTAINER_PAUSED)
     return err_make (err, 0, "\"%s\" is not %s, can't %s: container state improper", c->name,
                      *is_pause ? "running" : "paused", *is_pause ? "pause" : "unpause");
-  if (signal_all (c, *is_pause ? SIGSTOP : SIGCONT, err) < 0)
+  if (container_procs_signal (c, *is_pause ? SIGSTOP : SIGCONT, err) < 0)
     return -1;
   c->state.status = *is_pause ? CONTAINER_PAUSED : CONTAINER_RUNNING;
   return container_state_save (c, err);
@@ -530,8 +539,10 @@ const struct command cmd_start_command = {
 const struct command cmd_stop_command = {
   .name = "stop", .summary = "Stop one or more containers",
   .usage = "stop [options] CONTAINER [CONTAINER...]",
-  .options_help = "  -a, --all          Stop all running containers\n"
-                  "  -t, --time uint    Seconds to wait for stop before killing the container\n",
+  .options_help = "  -a, --all              Stop all running containers\n"
+                  "      --cidfile string   Read the container ID from the file\n"
+                  "  -i, --ignore           Ignore errors when a specified container is missing\n"
+                  "  -t, --time uint        Seconds to wait for stop before killing the container\n",
   .run = run_stop,
 };
 const struct command cmd_kill_command = {
@@ -552,6 +563,7 @@ const struct command cmd_rm_command = {
   .name = "rm", .summary = "Remove one or more containers",
   .usage = "rm [options] CONTAINER [CONTAINER...]",
   .options_help = "  -a, --all       Remove all containers\n"
+                  "      --cidfile string   Read the container ID from the file\n"
                   "  -f, --force     Force removal of a running or unusable container\n"
                   "  -i, --ignore    Ignore errors when a specified container is missing\n"
                   "  -v, --volumes   Remove anonymous volumes associated with the container\n",

@@ -409,15 +409,11 @@ run_rm (struct skiff_context *ctx, int argc, char **argv, struct error **err)
 static bool
 confirm_prune (json_object *a)
 {
-  char line[16];
-
   printf ("WARNING! This will remove all volumes not used by at least one container. The "
           "following volumes will be removed:\n");
   for (size_t i = 0; i < json_object_array_length (a); i++)
     printf ("%s\n", jobj_get_string (json_object_array_get_idx (a, i), "Name"));
-  printf ("Are you sure you want to continue? [y/N] ");
-  fflush (stdout);
-  return fgets (line, sizeof line, stdin) != NULL && (line[0] == 'y' || line[0] == 'Y');
+  return cli_confirm ("Are you sure you want to continue?");
 }
 
 static int

@@ -15,12 +15,12 @@
 #include "libutil/mem.h"
 
 static int
-pid_ns_of (const char *pid, char *buf, size_t size)
+ns_of (const char *pid, const char *kind, char *buf, size_t size)
 {
   char path[300];
   ssize_t n;
 
-  snprintf (path, sizeof path, "/proc/%s/ns/pid", pid);
+  snprintf (path, sizeof path, "/proc/%s/ns/%s", pid, kind);
   n = readlink (path, buf, size - 1);
   if (n < 0)
     return -1;
@@ -44,7 +44,7 @@ cmp_pid (const void *a, const void *b)
 int
 container_procs_list (const struct container *c, pid_t **out, size_t *n, struct error **err)
 {
-  char first[32], ns[128], other[128];
+  char first[32], ns[128], mnt[128], other[128];
   cleanup_dir DIR *d = NULL;
   struct dirent *de;
   pid_t *v = NULL;
@@ -52,7 +52,7 @@ container_procs_list (const struct container *c, pid_t **out, size_t *n, struct 
 
   snprintf (first, sizeof first, "%d", (int) c->state.pid);
   if (c->state.pid <= 0 || !container_pid_alive (c->state.pid, c->state.pid_start)
-      || pid_ns_of (first, ns, sizeof ns) < 0)
+      || ns_of (first, "pid", ns, sizeof ns) < 0 || ns_of (first, "mnt", mnt, sizeof mnt) < 0)
     return err_make (err, 0, "container %s is not running: container state improper",
                      c->name);
   d = opendir ("/proc");
@@ -60,8 +60,13 @@ container_procs_list (const struct container *c, pid_t **out, size_t *n, struct 
     return err_make (err, errno, "open /proc");
   while ((de = readdir (d)) != NULL)
     {
-      if (!is_pid_name (de->d_name) || pid_ns_of (de->d_name, other, sizeof other) < 0
+      if (!is_pid_name (de->d_name) || ns_of (de->d_name, "pid", other, sizeof other) < 0
           || strcmp (other, ns) != 0)
+        continue;
+      /* A mount program's daemon (fuse-overlayfs) shares the pid namespace
+       * but not the container's mount namespace: it is not the container's
+       * and must keep serving its root (pause, commit -p). */
+      if (ns_of (de->d_name, "mnt", other, sizeof other) < 0 || strcmp (other, mnt) != 0)
         continue;
       v = xrealloc (v, (k + 1) * sizeof *v);
       v[k++] = (pid_t) atoi (de->d_name);

@@ -1,5 +1,6 @@
 /* The processes of a running container, as the host sees them: every PID
- * whose pid namespace is the one of the container's first process.  For
+ * whose pid and mount namespaces are those of the container's first
+ * process (which leaves out a fuse-overlayfs daemon).  For
  * `top` and for pausing during `commit -p`. */
 #ifndef SKIFF_SRC_CONTAINER_PROCS_H
 #define SKIFF_SRC_CONTAINER_PROCS_H
