@@ -31,6 +31,7 @@ static const char run_options_help[] =
   "      --add-host host:ip        Add a custom host-to-IP mapping\n"
   "      --cap-add stringArray     Add capabilities to the container\n"
   "      --cap-drop stringArray    Drop capabilities from the container\n"
+  "      --cgroups string          Control container cgroup configuration (enabled, disabled, no-conmon, split)\n"
   "      --cidfile string          Write the container ID to the file\n"
   "  -d, --detach                  Run container in background and print container ID\n"
   "      --dns, --dns-option, --dns-search   DNS settings of the container\n"
@@ -55,6 +56,7 @@ static const char run_options_help[] =
   "      --replace                 If a container with the same name exists, replace it\n"
   "      --restart string          Restart policy: no, on-failure[:max], always, unless-stopped\n"
   "      --rm                      Remove container and any anonymous volumes after exit\n"
+  "      --sdnotify string         Control sd-notify behavior (conmon, container, ignore)\n"
   "      --security-opt stringArray   Security options (no-new-privileges)\n"
   "      --stop-signal string      Signal to stop a container\n"
   "      --stop-timeout uint       Timeout (in seconds) to stop a container\n"
@@ -134,9 +136,38 @@ write_cidfile (const char *path, const char *id, struct error **err)
   return 0;
 }
 
+/* The command line that made the container, as podman's "CreateCommand",
+ * for `generate systemd --new` to replay: every word of our own argv
+ * (global options included), with the indexes of the verb (ARGV[0], the
+ * command's name) and of the image, so the replay needs no second parser
+ * of the options.  Read from the argv area main() recorded. */
+static void
+record_command_line (json_object *config, int argc, char **argv, const struct run_opts *o)
+{
+  json_object *words = json_object_new_array ();
+  int verb = -1, i = 0;
+
+  for (char *p = cli_argv_area; p && p < cli_argv_area + cli_argv_area_len;
+       p += strlen (p) + 1, i++)
+    {
+      if (p == argv[0])
+        verb = i;
+      json_object_array_add (words, json_object_new_string (p));
+    }
+  if (verb < 0)
+    {
+      json_object_put (words);
+      return;
+    }
+  json_object_object_add (config, "CreateCommand", words);
+  json_object_object_add (config, "CreateCommandVerb", json_object_new_int (verb));
+  json_object_object_add (config, "CreateCommandImage",
+                          json_object_new_int (verb + argc - 1 - (int) strv_len (o->command)));
+}
+
 static int
-create_container (struct skiff_context *ctx, const struct run_opts *o, struct container **out,
-                  struct error **err)
+create_container (struct skiff_context *ctx, const struct run_opts *o, int argc, char **argv,
+                  struct container **out, struct error **err)
 {
   cleanup_image struct storage_image *img = NULL;
   cleanup_storage struct storage_store *s = NULL;
@@ -155,6 +186,7 @@ create_container (struct skiff_context *ctx, const struct run_opts *o, struct co
   config = run_opts_to_config (o, jobj_get_object (image_cfg, "config"), img->id, name, err);
   if (config == NULL || choose_driver (ctx, config, err) < 0)
     return -1;
+  record_command_line (config, argc, argv, o);
   if (context_ensure_runroot (ctx, err) < 0)
     return -1;
   if (container_create (ctx, config, o->name, o->is_replace, remove_for_replace, out, err) < 0)
@@ -192,7 +224,7 @@ run_run (struct skiff_context *ctx, int argc, char **argv, struct error **err)
   mo.is_tty = o.is_tty;
   mo.has_sig_proxy = o.has_sig_proxy;
   mo.is_attached = !o.is_detach;
-  r = create_container (ctx, &o, &c, err);
+  r = create_container (ctx, &o, argc, argv, &c, err);
   if (r == 0)
     {
       lk = container_lock (ctx, c, err);
@@ -232,7 +264,7 @@ run_create (struct skiff_context *ctx, int argc, char **argv, struct error **err
       run_opts_clear (&o);
       return r > 0 ? 0 : -1;
     }
-  r = create_container (ctx, &o, &c, err);
+  r = create_container (ctx, &o, argc, argv, &c, err);
   if (r == 0)
     printf ("%s\n", c->id);
   run_opts_clear (&o);

@@ -61,4 +61,6 @@ extern const struct command cmd_mount_command;
 extern const struct command cmd_unmount_command;
 extern const struct command cmd_attach_command;
 
+extern const struct command cmd_generate_command;
+
 #endif

@@ -395,6 +395,29 @@ add_mounts (struct start *s, const char *key, mount_parser parse, struct error *
   return 0;
 }
 
+/* --sdnotify=container: the unit's notify socket, bound at podman's place
+ * in the container, where the container's own sd_notify finds it through
+ * NOTIFY_SOCKET.  Only a socket with a path can be bound; an abstract one
+ * belongs to the host's network namespace and stays out of reach. */
+#define CONTAINER_NOTIFY_SOCKET "/run/notify/notify.sock"
+
+static void
+add_notify_socket (struct start *s)
+{
+  const char *mode = cfg_str (s->c, "HostConfig", "SdNotifyMode");
+  const char *path = getenv ("NOTIFY_SOCKET");
+  struct runtime_mount *m;
+
+  if (mode == NULL || strcmp (mode, "container") != 0 || path == NULL || path[0] != '/')
+    return;
+  s->mounts = xrealloc (s->mounts, (s->n_mounts + 2) * sizeof *s->mounts);
+  m = &s->mounts[s->n_mounts++];
+  *m = (struct runtime_mount) { .type = RUNTIME_MOUNT_BIND, .source = xstrdup (path),
+                                .destination = xstrdup (CONTAINER_NOTIFY_SOCKET),
+                                .is_nonrecursive = true };
+  s->env = strv_append (s->env, "NOTIFY_SOCKET=" CONTAINER_NOTIFY_SOCKET);
+}
+
 static void
 default_user (struct start *s)
 {
@@ -427,6 +450,7 @@ build_spec (struct start *s, const struct container_io *io, struct runtime_spec 
       || add_mounts (s, "Tmpfs", runtime_mount_parse_tmpfs, err) < 0)
     return -1;
   s->env = container_start_env (s->c, s->hostname, io->is_tty);
+  add_notify_socket (s);
   s->group_add = json_strv (cfg_get (s->c, "HostConfig", "GroupAdd"));
   default_user (s);
   p->argv = s->argv;

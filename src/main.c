@@ -21,6 +21,7 @@ static const struct command *const commands[] = {
   &cmd_diff_command,
   &cmd_exec_command,
   &cmd_export_command,
+  &cmd_generate_command,
   &cmd_history_command,
   &cmd_image_command,
   &cmd_images_command,

@@ -502,20 +502,24 @@ start_once (struct mon *m, struct error **err)
   return 0;
 }
 
-/* --sdnotify=conmon: the unit's service is ready once the container
- * runs, and its main process is this monitor, which outlives restarts.
- * "container" leaves readiness to the container and "ignore" to nobody.
- * A socket that cannot be told is worth a warning, not a failed start. */
+/* --sdnotify: the unit's main process is this monitor, which outlives
+ * restarts.  "conmon" also says the service is ready once the container
+ * runs; "container" leaves READY=1 to the container, which has the socket
+ * (container_start.c); "ignore" tells nothing.  A socket that cannot be
+ * told is worth a warning, not a failed start. */
 static void
 notify_ready (struct mon *m)
 {
   const char *mode = jobj_get_string (jobj_get_object (m->c->config, "HostConfig"),
                                       "SdNotifyMode");
   struct error *e = NULL;
+  int r = 0;
 
-  if (mode && strcmp (mode, "conmon") != 0)
-    return;
-  if (sd_notify_ready (getpid (), &e) < 0)
+  if (mode == NULL || strcmp (mode, "conmon") == 0)
+    r = sd_notify_ready (getpid (), &e);
+  else if (strcmp (mode, "container") == 0)
+    r = sd_notify_mainpid (getpid (), &e);
+  if (r < 0)
     {
       log_warn ("container %.12s: %s", m->c->id, e->msg);
       err_release (&e);

@@ -25,6 +25,7 @@ enum
   O_CAP_DROP, O_PRIVILEGED, O_SECURITY_OPT, O_ULIMIT, O_CIDFILE, O_LOG_DRIVER, O_LOG_OPT,
   O_STOP_SIGNAL, O_STOP_TIMEOUT, O_USERNS, O_SDNOTIFY, O_EXPOSE, O_DNS, O_DNS_SEARCH,
   O_DNS_OPTION, O_ADD_HOST, O_NO_HOSTS, O_PLATFORM, O_DETACH_KEYS, O_SIG_PROXY, O_HOSTNAME,
+  O_CGROUPS,
 };
 
 static const struct option run_longopts[] = {
@@ -69,6 +70,7 @@ static const struct option run_longopts[] = {
   { "stop-timeout", required_argument, NULL, O_STOP_TIMEOUT },
   { "userns", required_argument, NULL, O_USERNS },
   { "sdnotify", required_argument, NULL, O_SDNOTIFY },
+  { "cgroups", required_argument, NULL, O_CGROUPS },
   { "expose", required_argument, NULL, O_EXPOSE },
   { "dns", required_argument, NULL, O_DNS },
   { "dns-search", required_argument, NULL, O_DNS_SEARCH },
@@ -92,7 +94,7 @@ run_opts_clear (struct run_opts *o)
                     o->dns_search, o->dns_options, o->add_hosts, o->log_opts, o->command };
   char *strs[] = { o->name, o->pull, o->cidfile, o->platform, o->detach_keys, o->entrypoint,
                    o->hostname, o->user, o->workdir, o->network, o->restart, o->log_driver,
-                   o->stop_signal, o->userns, o->sdnotify, o->image };
+                   o->stop_signal, o->userns, o->sdnotify, o->cgroups, o->image };
 
   for (size_t i = 0; i < sizeof vecs / sizeof vecs[0]; i++)
     strv_free (vecs[i]);
@@ -156,6 +158,7 @@ string_for (struct run_opts *o, int c)
     case O_STOP_SIGNAL: return &o->stop_signal;
     case O_USERNS: return &o->userns;
     case O_SDNOTIFY: return &o->sdnotify;
+    case O_CGROUPS: return &o->cgroups;
     case O_PLATFORM: return &o->platform;
     case O_DETACH_KEYS: return &o->detach_keys;
     default: return NULL;
@@ -238,6 +241,20 @@ resolve_attach (struct run_opts *o, struct error **err)
   return 0;
 }
 
+static const char *const sdnotify_modes[] = { "conmon", "container", "ignore", NULL };
+/* Accepted and recorded for podman's command lines (generated units pass
+ * --cgroups=no-conmon); the monitor has no cgroup of its own either way. */
+static const char *const cgroups_modes[] = { "enabled", "disabled", "no-conmon", "split", NULL };
+
+static bool
+is_one_of (const char *s, const char *const *set)
+{
+  for (; *set; set++)
+    if (strcmp (s, *set) == 0)
+      return true;
+  return false;
+}
+
 int
 run_opts_parse (const struct command *cmd, int argc, char **argv, struct run_opts *o,
                 struct error **err)
@@ -264,6 +281,12 @@ run_opts_parse (const struct command *cmd, int argc, char **argv, struct run_opt
   o->command = xcalloc (1, sizeof *o->command);
   for (int i = optind + 1; i < argc; i++)
     o->command = strv_append (o->command, argv[i]);
+  if (o->sdnotify && !is_one_of (o->sdnotify, sdnotify_modes))
+    return err_make (err, 0, "invalid --sdnotify \"%s\": use conmon, container or ignore",
+                     o->sdnotify);
+  if (o->cgroups && !is_one_of (o->cgroups, cgroups_modes))
+    return err_make (err, 0, "invalid --cgroups \"%s\": use enabled, disabled, no-conmon or "
+                     "split", o->cgroups);
   if (o->is_detach && o->is_rm && o->restart && strcmp (o->restart, "no") != 0)
     return err_make (err, 0, "the --rm option conflicts with --restart, when the "
                      "restartPolicy is not \"no\"");
@@ -609,6 +632,8 @@ host_config (const struct run_opts *o, json_object *hc, struct error **err)
   json_object_object_add (hc, "UsernsMode", json_object_new_string (o->userns ? o->userns : ""));
   json_object_object_add (hc, "SdNotifyMode", json_object_new_string (o->sdnotify ? o->sdnotify
                                                                                 : "conmon"));
+  json_object_object_add (hc, "CgroupsMode", json_object_new_string (o->cgroups ? o->cgroups
+                                                                              : "enabled"));
   return 0;
 }
 

@@ -62,7 +62,8 @@ struct run_opts
   char *stop_signal;
   int stop_timeout;      /* -1: default */
   char *userns;
-  char *sdnotify;
+  char *sdnotify;        /* conmon|container|ignore */
+  char *cgroups;         /* enabled|disabled|no-conmon|split, recorded only */
   bool is_privileged;
   bool is_read_only;
   bool is_init;

@@ -141,6 +141,34 @@ test_restart_policy_shape (void **state)
   json_object_put (c);
 }
 
+static void
+test_sdnotify_and_cgroups_recorded (void **state)
+{
+  char *argv[] = { "run", "--sdnotify=ignore", "--cgroups", "no-conmon", "img", NULL };
+  json_object *c = build (5, argv, NULL, NULL);
+  json_object *hc = jobj_get_object (c, "HostConfig");
+  (void) state;
+  assert_string_equal (jobj_get_string (hc, "SdNotifyMode"), "ignore");
+  assert_string_equal (jobj_get_string (hc, "CgroupsMode"), "no-conmon");
+  json_object_put (c);
+}
+
+static void
+test_sdnotify_and_cgroups_unknown_values_fail (void **state)
+{
+  char *a1[] = { "run", "--sdnotify=healthy2", "img", NULL };
+  char *a2[] = { "run", "--cgroups=", "img", NULL };
+  char **all[] = { a1, a2 };
+  (void) state;
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+    {
+      struct error *err = NULL;
+      assert_null (build (3, all[i], NULL, &err));
+      assert_non_null (err);
+      err_release (&err);
+    }
+}
+
 static bool
 cfg_bool (json_object *c, const char *key)
 {
@@ -216,6 +244,8 @@ main (void)
     cmocka_unit_test (test_env_from_host_by_name),
     cmocka_unit_test (test_bad_values_fail),
     cmocka_unit_test (test_restart_policy_shape),
+    cmocka_unit_test (test_sdnotify_and_cgroups_recorded),
+    cmocka_unit_test (test_sdnotify_and_cgroups_unknown_values_fail),
     cmocka_unit_test (test_attach_defaults_to_all_streams),
     cmocka_unit_test (test_attach_names_the_streams),
     cmocka_unit_test (test_attach_unknown_stream_fails),
