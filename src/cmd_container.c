@@ -103,8 +103,8 @@ static const struct command *const container_subs[] = {
   &cmd_inspect_command, &cmd_kill_command, &cmd_logs_command, &container_ls,
   &cmd_mount_command, &cmd_pause_command, &cmd_port_command, &cmd_container_prune_command,
   &cmd_rename_command, &cmd_restart_command, &cmd_rm_command, &cmd_run_command,
-  &cmd_start_command, &cmd_stop_command, &cmd_top_command, &cmd_unmount_command,
-  &cmd_unpause_command, &cmd_wait_command, NULL,
+  &cmd_start_command, &cmd_stats_command, &cmd_stop_command, &cmd_top_command,
+  &cmd_unmount_command, &cmd_unpause_command, &cmd_wait_command, NULL,
 };
 
 const struct command cmd_container_command = {

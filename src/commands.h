@@ -45,6 +45,7 @@ extern const struct command cmd_pause_command;
 extern const struct command cmd_unpause_command;
 extern const struct command cmd_ps_command;
 extern const struct command cmd_port_command;
+extern const struct command cmd_stats_command;
 extern const struct command cmd_logs_command;
 extern const struct command cmd_exec_command;
 extern const struct command cmd_container_command;
@@ -62,5 +63,10 @@ extern const struct command cmd_unmount_command;
 extern const struct command cmd_attach_command;
 
 extern const struct command cmd_generate_command;
+
+extern const struct command cmd_system_command;
+extern const struct command cmd_system_df_command;
+extern const struct command cmd_system_prune_command;
+extern const struct command cmd_system_reset_command;
 
 #endif
