@@ -39,6 +39,14 @@ container_net_prepare (struct container *c, struct container_net **out, struct e
     goto fail;
   if (jobj_get_bool (hc, "PublishAllPorts", false))
     net_ports_publish_all (&n->ports, &n->exposed);
+  if (n->ports.n > 0 && n->mode.kind == NET_MODE_CONTAINER)
+    {
+      /* podman's words: the ports are the other container's to publish. */
+      err_make (err, 0, "invalid config provided: published ports and container network "
+                "mode are mutually exclusive; ports cannot be published with container "
+                "network mode");
+      goto fail;
+    }
   if (n->ports.n > 0 && n->mode.kind != NET_MODE_SLIRP)
     {
       err_make (err, 0, "published ports need the slirp4netns network, not --network %s",

@@ -44,6 +44,7 @@ struct start
   char **argv, **env, **group_add;
   char *hostname;
   char *user;
+  pid_t join_net_pid; /* --network container:NAME: that container's PID */
 };
 
 const char *
@@ -470,9 +471,12 @@ build_spec (struct start *s, const struct container_io *io, struct runtime_spec 
   spec->is_readonly_rootfs = cfg_bool (s->c, "HostConfig", "ReadonlyRootfs");
   spec->is_host_network = s->net ? s->net->mode.kind == NET_MODE_HOST
                                   : (net && strcmp (net, "host") == 0);
-  if (s->net && (s->net->mode.kind == NET_MODE_CONTAINER || s->net->mode.kind == NET_MODE_NS))
-    return err_make (err, 0, "--network %s: joining another network namespace is not "
-                     "supported yet", net);
+  /* A rootless network namespace can only be joined from inside the user
+   * namespace owning it, which a bare path does not give. */
+  if (s->net && s->net->mode.kind == NET_MODE_NS)
+    return err_make (err, 0, "--network %s: joining a network namespace by path is not "
+                     "supported", net);
+  spec->join_net_pid = s->join_net_pid;
   if (s->net && (s->net->mode.kind == NET_MODE_SLIRP || s->net->mode.kind == NET_MODE_NONE))
     {
       spec->on_created = container_net_created;
@@ -526,6 +530,39 @@ userns_for (struct start *s, const struct runtime_spec *spec, struct userns_conf
   return 0;
 }
 
+/* --network container:NAME: the running container NAME, whose user and
+ * network namespaces the new one shares, and whose resolv.conf it uses.
+ * Its user namespace has the plain maps, so keep-id on either side would
+ * give the new container IDs other than it asked for. */
+static int
+resolve_net_target (struct start *s, struct error **err)
+{
+  cleanup_container struct container *t = NULL;
+  cleanup_free char *resolv = NULL;
+  const char *name = s->net->mode.target;
+  const char *userns = cfg_str (s->c, "HostConfig", "UsernsMode");
+  const char *t_userns;
+
+  if (container_require (s->ctx, name, &t, err) < 0)
+    return -1;
+  if (t->state.status != CONTAINER_RUNNING || t->state.pid <= 0)
+    return err_make (err, 0, "--network container:%s: container %s is not running", name,
+                     name);
+  t_userns = cfg_str (t, "HostConfig", "UsernsMode");
+  if ((userns && strcmp (userns, "keep-id") == 0)
+      || (t_userns && strcmp (t_userns, "keep-id") == 0))
+    return err_make (err, 0, "--network container:%s cannot be combined with "
+                     "--userns=keep-id on either container", name);
+  s->join_net_pid = t->state.pid;
+  resolv = xasprintf ("%s/resolv.conf", t->run_dir);
+  if (access (resolv, F_OK) == 0)
+    {
+      free (s->etc_resolv);
+      s->etc_resolv = steal_ptr (&resolv);
+    }
+  return 0;
+}
+
 static int
 launch (struct start *s, const struct container_io *io, struct runtime_proc *out,
         struct error **err)
@@ -536,6 +573,8 @@ launch (struct start *s, const struct container_io *io, struct runtime_proc *out
   int r;
 
   if (container_rootfs_init (s->ctx, s->c, &s->rootfs, err) < 0 || prepare_etc (s, err) < 0)
+    return -1;
+  if (s->net && s->net->mode.kind == NET_MODE_CONTAINER && resolve_net_target (s, err) < 0)
     return -1;
   if (build_spec (s, io, &spec, err) < 0)
     return -1;

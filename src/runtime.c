@@ -5,7 +5,9 @@
  *   1. check_keep_id: with --userns=keep-id, CFG must hold the keep-id maps.
  *   2. userns_spawn: a child in new user (rootless), mount, pid, uts, ipc,
  *      cgroup and network namespaces; it is PID 1 of its pid namespace,
- *      root of its user namespace, and "/" is already a slave mount.
+ *      root of its user namespace, and "/" is already a slave mount.  With
+ *      JOIN_NET_PID (--network container:NAME), userns_spawn_join instead:
+ *      the user and network namespaces are that container's.
  *   3. The created hook (the network, from our side), then the go-ahead on
  *      the runtime's sync socket; the terminal's master comes back on it.
  *   4. userns_proc_wait_exec: EOF when the command was exec'd, or the
@@ -144,7 +146,7 @@ clone_flags (const struct runtime_spec *spec, bool has_cgroupns)
 {
   int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
 
-  if (!spec->is_host_network)
+  if (!spec->is_host_network && spec->join_net_pid <= 0)
     flags |= CLONE_NEWNET;
   if (has_cgroupns)
     flags |= CLONE_NEWCGROUP;
@@ -220,8 +222,11 @@ runtime_start (const struct userns_config *cfg, const struct runtime_spec *spec,
       parent_sock = a.parent_fd = sv[0];
       child_sock = a.sync_fd = sv[1];
     }
-  if (userns_spawn (cfg, clone_flags (spec, a.has_cgroupns), container_main, &a, &proc,
-                    err) < 0)
+  if (spec->join_net_pid > 0
+      ? userns_spawn_join (cfg, spec->join_net_pid, clone_flags (spec, a.has_cgroupns),
+                           container_main, &a, &proc, err) < 0
+      : userns_spawn (cfg, clone_flags (spec, a.has_cgroupns), container_main, &a, &proc,
+                      err) < 0)
     return -1;
   if (child_sock >= 0)
     close (steal_fd (&child_sock));

@@ -199,6 +199,9 @@ struct runtime_spec
   bool is_readonly_rootfs;   /* --read-only */
   bool is_privileged;        /* no masked or read-only paths, /sys writable */
   bool is_host_network;      /* --network host: stay in our network namespace */
+  pid_t join_net_pid;        /* > 0: --network container:NAME, share the network
+                                namespace of this running process, inside its
+                                user namespace (userns_spawn_join()) */
   bool keep_id;              /* --userns=keep-id: the CFG given to runtime_start()
                                 must come from userns_config_keep_id() (checked) */
   uint64_t shm_size;         /* bytes of /dev/shm, 0: 64 MiB */
@@ -213,7 +216,8 @@ struct runtime_spec
 
 /* Start SPEC's process as the first process (PID 1) of new user (rootless),
  * mount, pid, uts, ipc, cgroup (where the kernel has it) and, unless
- * IS_HOST_NETWORK, network namespaces, in the user namespace CFG describes.
+ * IS_HOST_NETWORK, network namespaces, in the user namespace CFG describes;
+ * with JOIN_NET_PID, in that process's user and network namespaces instead.
  * Returns once the command was exec'd, with OUT->pid its pid as we see it
  * (our child: the caller waits for it).  On failure nothing is left
  * running, and *err holds the step that failed in the container, with

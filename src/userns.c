@@ -34,6 +34,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -397,6 +398,7 @@ enum sync_step
   SYNC_MAPS_WRITTEN = 1, /* parent -> child: uid_map and gid_map are in place */
   SYNC_CHILD_READY,      /* child -> parent: IDs set, about to run the function */
   SYNC_ERROR,            /* either way: the sender failed; the text says why */
+  SYNC_CHILD_PID,        /* joining helper -> parent: the child's PID is in CODE */
 };
 
 struct sync_msg
@@ -479,6 +481,7 @@ struct child_ctx
   void *arg;
   int parent_fd; /* the parent's end, closed first so EOF means the parent died */
   int child_fd;
+  pid_t join_pid; /* userns_spawn_join(): whose user and network namespaces */
 };
 
 static int
@@ -730,6 +733,149 @@ userns_spawn (const struct userns_config *cfg, int extra_clone_flags, userns_chi
     return err_wrap (err, "start process %d", (int) proc.pid);
   if (wait_ready (&proc, err) < 0)
     return err_wrap (err, "set up the user namespace");
+  *out = proc;
+  proc = (struct userns_proc) USERNS_PROC_INIT;
+  return 0;
+}
+
+/* ---- joining a running process's namespaces ----------------------------- */
+
+static bool
+is_same_ns (const char *a, const char *b)
+{
+  struct stat sa, sb;
+
+  return stat (a, &sa) == 0 && stat (b, &sb) == 0 && sa.st_dev == sb.st_dev
+         && sa.st_ino == sb.st_ino;
+}
+
+/* Both descriptors are opened before the first setns: once in the other
+ * user namespace, the target's /proc files may be out of our reach. */
+static int
+join_namespaces (pid_t pid, struct error **err)
+{
+  cleanup_free char *user = xasprintf ("/proc/%d/ns/user", (int) pid);
+  cleanup_free char *net = xasprintf ("/proc/%d/ns/net", (int) pid);
+  cleanup_close int user_fd = -1, net_fd = -1;
+
+  if (!is_same_ns (user, "/proc/self/ns/user")
+      && (user_fd = open (user, O_RDONLY | O_CLOEXEC)) < 0)
+    return err_make (err, errno, "open \"%s\"", user);
+  if ((net_fd = open (net, O_RDONLY | O_CLOEXEC)) < 0)
+    return err_make (err, errno, "open \"%s\"", net);
+  if (user_fd >= 0 && setns (user_fd, CLONE_NEWUSER) < 0)
+    return err_make (err, errno, "join the user namespace of process %d", (int) pid);
+  if (setns (net_fd, CLONE_NEWNET) < 0)
+    return err_make (err, errno, "join the network namespace of process %d", (int) pid);
+  return 0;
+}
+
+/* The helper: joins, then clones the real child with CLONE_PARENT, so the
+ * child is the caller's own (it waits for it) and, with CLONE_NEWPID, the
+ * first process of a pid namespace owned by the joined user namespace. */
+static int
+join_helper_main (void *arg)
+{
+  struct child_ctx *c = arg;
+  struct error *err = NULL;
+  struct sync_msg m = { .step = SYNC_CHILD_PID };
+  void *stack;
+  pid_t pid;
+
+  close (c->parent_fd);
+  c->parent_fd = -1;
+  if (join_namespaces (c->join_pid, &err) < 0)
+    {
+      send_error (c->child_fd, err);
+      _exit (125);
+    }
+  stack = mmap (NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE,
+                MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED)
+    {
+      err_make (&err, errno, "allocate a stack for the child process");
+      send_error (c->child_fd, err);
+      _exit (125);
+    }
+  pid = clone (child_main, (char *) stack + CHILD_STACK_SIZE,
+               c->clone_flags | CLONE_PARENT | SIGCHLD, c);
+  if (pid < 0)
+    {
+      err_make (&err, errno, "clone a process with new namespaces in those of process %d",
+                (int) c->join_pid);
+      send_error (c->child_fd, err);
+      _exit (125);
+    }
+  m.code = (int32_t) pid;
+  _exit (send_msg (c->child_fd, &m) < 0 ? 125 : 0);
+}
+
+/* The helper's answer: the child's PID, or why there is none. */
+static int
+wait_child_pid (struct userns_proc *helper, pid_t *pid, struct error **err)
+{
+  struct sync_msg m;
+  int r = recv_msg (helper->sync_fd, &m, err);
+
+  reap (helper, NULL);
+  if (r < 0)
+    return -1;
+  if (r == 0)
+    return err_make (err, 0, "the helper joining the namespaces died");
+  if (m.step == SYNC_ERROR)
+    return error_from_msg (&m, err);
+  if (m.step != SYNC_CHILD_PID || m.code <= 0)
+    return err_make (err, 0, "unexpected sync step %u from the helper", (unsigned) m.step);
+  *pid = (pid_t) m.code;
+  return 0;
+}
+
+int
+userns_spawn_join (const struct userns_config *cfg, pid_t join_pid, int extra_clone_flags,
+                   userns_child_fn fn, void *arg, struct userns_proc *out,
+                   struct error **err)
+{
+  cleanup_userns_proc struct userns_proc proc = USERNS_PROC_INIT;
+  cleanup_close int child_fd = -1;
+  void *stack;
+  struct child_ctx c;
+  pid_t pid = -1;
+  int sv[2];
+
+  if (join_pid <= 0 || (extra_clone_flags & ~(NAMESPACE_FLAGS & ~CLONE_NEWNET)))
+    return err_make (err, EINVAL, "spawn in the namespaces of process %d: unsupported "
+                     "arguments", (int) join_pid);
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+    return err_make (err, errno, "create the sync socket");
+  proc.sync_fd = sv[0];
+  child_fd = sv[1];
+  c = (struct child_ctx) {
+    .cfg = cfg,
+    .clone_flags = extra_clone_flags,
+    .fn = fn,
+    .arg = arg,
+    .parent_fd = sv[0],
+    .child_fd = sv[1],
+    .join_pid = join_pid,
+  };
+  stack = mmap (NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE,
+                MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED)
+    return err_make (err, errno, "allocate a stack for the helper process");
+  fflush (NULL);
+  proc.pid = clone (join_helper_main, (char *) stack + CHILD_STACK_SIZE, SIGCHLD, &c);
+  munmap (stack, CHILD_STACK_SIZE);
+  if (proc.pid < 0)
+    return err_make (err, errno, "start the helper joining the namespaces");
+  close (steal_fd (&child_fd));
+  if (wait_child_pid (&proc, &pid, err) < 0)
+    return err_wrap (err, "join the namespaces of process %d", (int) join_pid);
+  proc.pid = pid;
+  /* The maps are the joined namespace's: the child only waits for the go. */
+  if (send_step (proc.sync_fd, SYNC_MAPS_WRITTEN, err) < 0)
+    return err_wrap (err, "start process %d", (int) proc.pid);
+  if (wait_ready (&proc, err) < 0)
+    return err_wrap (err, "start a process in the namespaces of process %d", (int) join_pid);
   *out = proc;
   proc = (struct userns_proc) USERNS_PROC_INIT;
   return 0;

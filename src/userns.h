@@ -135,6 +135,17 @@ int userns_spawn (const struct userns_config *cfg, int extra_clone_flags, userns
                   void *arg, struct userns_proc *out, struct error **err)
     __attribute__ ((warn_unused_result));
 
+/* userns_spawn() for a process that shares the network namespace of the
+ * running process JOIN_PID: a helper child joins JOIN_PID's user namespace
+ * (unless it is ours) and network namespace, then clones FN's child with
+ * CLONE_PARENT and EXTRA_CLONE_FLAGS (CLONE_NEWNET not allowed), so the
+ * child is still our own and its new namespaces are owned by the joined
+ * user namespace.  No maps are written: CFG must describe that namespace's
+ * (it is used to become root there).  Otherwise as userns_spawn(). */
+int userns_spawn_join (const struct userns_config *cfg, pid_t join_pid, int extra_clone_flags,
+                       userns_child_fn fn, void *arg, struct userns_proc *out,
+                       struct error **err) __attribute__ ((warn_unused_result));
+
 /* Wait until the child exec'd, or FN returned.  When FN failed, returns
  * its error (errno and exit code kept) and reaps the child.  A grandchild
  * that inherited the child's end of the socket delays the answer until it

@@ -5,7 +5,9 @@
  * captured through log_set_fd(). */
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -660,6 +662,60 @@ test_release_of_an_empty_proc_is_harmless (void **state)
   assert_int_equal (p.sync_fd, -1);
 }
 
+static int
+exit_7 (void *arg, struct error **err)
+{
+  (void) arg;
+  (void) err;
+  return 7;
+}
+
+static void
+test_spawn_join_refuses_a_new_network_namespace (void **state)
+{
+  struct userns_config cfg = { .is_rootless = false };
+  struct userns_proc p = USERNS_PROC_INIT;
+  struct error *err = NULL;
+
+  (void) state;
+  assert_true (userns_spawn_join (&cfg, getpid (), CLONE_NEWNET, exit_7, NULL, &p, &err)
+               < 0);
+  assert_int_equal (err->errnum, EINVAL);
+  assert_int_equal (p.pid, -1);
+  err_release (&err);
+}
+
+static void
+test_spawn_join_refuses_a_bad_pid (void **state)
+{
+  struct userns_config cfg = { .is_rootless = false };
+  struct userns_proc p = USERNS_PROC_INIT;
+  struct error *err = NULL;
+
+  (void) state;
+  assert_true (userns_spawn_join (&cfg, 0, 0, exit_7, NULL, &p, &err) < 0);
+  assert_int_equal (err->errnum, EINVAL);
+  err_release (&err);
+}
+
+/* The child is ours (CLONE_PARENT through the helper): we reap it. */
+static void
+test_spawn_join_child_is_our_own (void **state)
+{
+  struct userns_config cfg = { .is_rootless = false };
+  struct userns_proc p = USERNS_PROC_INIT;
+  struct error *err = NULL;
+  int status = 0;
+
+  (void) state;
+  if (geteuid () != 0)
+    skip ();
+  assert_int_equal (userns_spawn_join (&cfg, getpid (), 0, exit_7, NULL, &p, &err), 0);
+  assert_true (p.pid > 0);
+  assert_int_equal (userns_proc_wait (&p, &status, &err), 0);
+  assert_int_equal (userns_exit_code (status), 7);
+}
+
 #define T(f) cmocka_unit_test_setup (f, setup)
 
 int
@@ -706,6 +762,9 @@ main (void)
     T (test_exit_code_of_normal_exit),
     T (test_exit_code_of_signal_is_128_plus_signal),
     T (test_release_of_an_empty_proc_is_harmless),
+    T (test_spawn_join_refuses_a_new_network_namespace),
+    T (test_spawn_join_refuses_a_bad_pid),
+    T (test_spawn_join_child_is_our_own),
   };
 
   return cmocka_run_group_tests (tests, group_setup, group_teardown);

@@ -1,0 +1,96 @@
+#!/usr/bin/env bats
+# --network container:NAME: the new container shares the network namespace
+# of the running container NAME (its interfaces, addresses and loopback)
+# from inside NAME's user namespace; a target that is not running and
+# published ports are refused.  The busybox fixture comes from a local
+# registry; each test has its own store.
+
+# shellcheck disable=SC2154 # bats' run sets status, output, lines and stderr
+load helpers
+
+setup_file() {
+	container_image_setup
+}
+
+setup() {
+	skiff_setup
+}
+
+teardown() {
+	container_teardown
+}
+
+# An httpd container named web listening on port 8080 inside its own
+# network namespace only (nothing published).
+start_inner_web() {
+	run_skiff run -d --name web "$CTR_IMAGE" sh -c \
+		'mkdir -p /www && echo "hello from web" >/www/index.html && exec httpd -f -p 8080 -h /www'
+}
+
+# The body of http://127.0.0.1:8080/index.html as a container sharing web's
+# network sees it; retried while httpd starts.
+fetch_from_neighbour() {
+	local i
+	for i in $(seq 50); do
+		if run_skiff '?' run --rm --network container:web "$CTR_IMAGE" \
+			wget -q -O- http://127.0.0.1:8080/index.html && [[ $status -eq 0 ]]; then
+			return 0
+		fi
+		sleep 0.2
+	done
+	return 1
+}
+
+@test "network container: reaches the target's server on 127.0.0.1" {
+	pull_ctr_image
+	start_inner_web
+	fetch_from_neighbour || die "no answer from web on 127.0.0.1:8080: $output"
+	assert_equal "$output" "hello from web" "body"
+}
+
+@test "network container: sees the target's tap0 with 10.0.2.100" {
+	pull_ctr_image
+	run_skiff run -d --name web "$CTR_IMAGE" sleep 100
+	run_skiff run --rm --network container:web "$CTR_IMAGE" ip -4 addr show tap0
+	assert_match "$output" "inet 10\.0\.2\.100/24" "tap0 address"
+	run_skiff run --rm --network container:web "$CTR_IMAGE" cat /proc/net/dev
+	assert_equal "$(awk -F: 'NR > 2 { gsub(/ /, "", $1); print $1 }' <<<"$output" |
+		sort | tr '\n' ' ')" "lo tap0 " "interfaces"
+}
+
+@test "network container: keeps its own hostname and pid namespace" {
+	pull_ctr_image
+	run_skiff run -d --name web --hostname webhost "$CTR_IMAGE" sleep 100
+	run_skiff run --rm --hostname other --network container:web "$CTR_IMAGE" \
+		sh -c 'hostname; echo $$'
+	assert_equal "${lines[0]}" "other" "hostname"
+	assert_equal "${lines[1]}" "1" "PID of the command"
+}
+
+@test "network container: the mode is recorded as NetworkMode" {
+	pull_ctr_image
+	run_skiff run -d --name web "$CTR_IMAGE" sleep 100
+	run_skiff create --name joined --network container:web "$CTR_IMAGE" true
+	run_skiff inspect --format '{{.HostConfig.NetworkMode}}' joined
+	assert_equal "$output" "container:web" "NetworkMode"
+}
+
+@test "network container: a target that is not running fails with exit 125" {
+	pull_ctr_image
+	run_skiff create --name web "$CTR_IMAGE" sleep 100
+	run_skiff --separate-stderr 125 run --rm --network container:web "$CTR_IMAGE" true
+	assert_contains "$stderr" "container web is not running" "stderr"
+}
+
+@test "network container: a missing target fails with exit 125" {
+	pull_ctr_image
+	run_skiff --separate-stderr 125 run --rm --network container:nosuch "$CTR_IMAGE" true
+	assert_contains "$stderr" "nosuch" "stderr"
+}
+
+@test "network container: -p is refused" {
+	pull_ctr_image
+	run_skiff run -d --name web "$CTR_IMAGE" sleep 100
+	run_skiff --separate-stderr 125 run --rm -p 8080 --network container:web "$CTR_IMAGE" true
+	assert_contains "$stderr" "ports cannot be published with container network mode" "stderr"
+}
