@@ -63,6 +63,25 @@ buf_append_char (struct buf *b, char c)
 }
 
 void
+buf_append_utf8 (struct buf *b, uint32_t cp)
+{
+  char out[4];
+  size_t n;
+
+  if (cp < 0x80)
+    out[0] = (char) cp, n = 1;
+  else if (cp < 0x800)
+    out[0] = (char) (0xc0 | (cp >> 6)), out[1] = (char) (0x80 | (cp & 0x3f)), n = 2;
+  else if (cp < 0x10000)
+    out[0] = (char) (0xe0 | (cp >> 12)), out[1] = (char) (0x80 | ((cp >> 6) & 0x3f)),
+    out[2] = (char) (0x80 | (cp & 0x3f)), n = 3;
+  else
+    out[0] = (char) (0xf0 | (cp >> 18)), out[1] = (char) (0x80 | ((cp >> 12) & 0x3f)),
+    out[2] = (char) (0x80 | ((cp >> 6) & 0x3f)), out[3] = (char) (0x80 | (cp & 0x3f)), n = 4;
+  buf_append (b, out, n);
+}
+
+void
 buf_vprintf (struct buf *b, const char *fmt, va_list ap)
 {
   va_list ap2;

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct buf
 {
@@ -20,6 +21,8 @@ void buf_reserve (struct buf *b, size_t extra);
 void buf_append (struct buf *b, const void *data, size_t len);
 void buf_append_str (struct buf *b, const char *s);
 void buf_append_char (struct buf *b, char c);
+/* Append code point CP encoded as UTF-8 (1 to 4 bytes; CP < 0x110000). */
+void buf_append_utf8 (struct buf *b, uint32_t cp);
 void buf_printf (struct buf *b, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 void buf_vprintf (struct buf *b, const char *fmt, va_list ap) __attribute__ ((format (printf, 2, 0)));
 void buf_truncate (struct buf *b, size_t len);

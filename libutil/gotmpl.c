@@ -16,6 +16,7 @@
 
 #include "gotmpl_internal.h"
 #include "mem.h"
+#include "parse.h"
 
 enum tok_type
 {
@@ -511,37 +512,6 @@ lex (struct lexer *l)
 
 /* ---- literals --------------------------------------------------------- */
 
-static int
-hex_value (int c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-static void
-append_utf8 (struct buf *b, uint32_t r)
-{
-  char u[4];
-  size_t n;
-
-  if (r < 0x80)
-    u[0] = (char) r, n = 1;
-  else if (r < 0x800)
-    u[0] = (char) (0xc0 | (r >> 6)), u[1] = (char) (0x80 | (r & 0x3f)), n = 2;
-  else if (r < 0x10000)
-    u[0] = (char) (0xe0 | (r >> 12)), u[1] = (char) (0x80 | ((r >> 6) & 0x3f)),
-    u[2] = (char) (0x80 | (r & 0x3f)), n = 3;
-  else
-    u[0] = (char) (0xf0 | (r >> 18)), u[1] = (char) (0x80 | ((r >> 12) & 0x3f)),
-    u[2] = (char) (0x80 | ((r >> 6) & 0x3f)), u[3] = (char) (0x80 | (r & 0x3f)), n = 4;
-  buf_append (b, u, n);
-}
-
 /* Decode one UTF-8 sequence at S (LEN bytes left); invalid bytes decode
  * as themselves, one at a time. */
 static uint32_t
@@ -605,7 +575,7 @@ unescape (const char *s, size_t len, size_t *i, char q, bool *is_byte)
     }
   for (int k = 0; k < digits; k++)
     {
-      int d = *i < len ? hex_value (s[*i]) : -1;
+      int d = *i < len ? parse_hex_digit (s[*i]) : -1;
       if (d < 0 || d >= base)
         return -1;
       v = v * base + d;
@@ -637,7 +607,7 @@ unquote_string (const char *s, size_t len, struct buf *out)
       if (is_byte)
         buf_append_char (out, (char) r);
       else
-        append_utf8 (out, (uint32_t) r);
+        buf_append_utf8 (out, (uint32_t) r);
     }
   return 0;
 }
@@ -669,7 +639,7 @@ unquote_char (const char *s, size_t len, int64_t *rune)
 static bool
 is_digit_in_base (int c, int base)
 {
-  int d = hex_value (c);
+  int d = parse_hex_digit (c);
   return d >= 0 && d < base;
 }
 

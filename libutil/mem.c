@@ -172,3 +172,12 @@ strv_append (char **v, const char *s)
   v[n + 1] = NULL;
   return v;
 }
+
+bool
+strv_contains (const char *const *v, const char *s)
+{
+  for (; v && *v; v++)
+    if (strcmp (*v, s) == 0)
+      return true;
+  return false;
+}

@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -52,5 +53,6 @@ steal_fd (int *fd)
 void strv_free (char **v);
 size_t strv_len (char *const *v);
 char **strv_append (char **v, const char *s);   /* copies s */
+bool strv_contains (const char *const *v, const char *s); /* V may be NULL */
 
 #endif

@@ -286,3 +286,15 @@ parse_uint (const char *s, uint64_t max, const char *what, uint64_t *out, struct
   *out = v;
   return 0;
 }
+
+int
+parse_hex_digit (int c)
+{
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}

@@ -30,6 +30,9 @@ int parse_kv (const char *s, bool allow_bare, char **key, char **value,
 int parse_kv_list (const char *s, char ***keys, char ***values, struct error **err);
 
 /* A decimal unsigned integer in [0, MAX]; WHAT names it in errors. */
+/* The value of hexadecimal digit C, or -1 when C is not one. */
+int parse_hex_digit (int c);
+
 int parse_uint (const char *s, uint64_t max, const char *what, uint64_t *out,
                 struct error **err);
 

@@ -1,5 +1,5 @@
-/* Column alignment for list commands.  Widths count bytes of UTF-8 as
- * characters (names and IDs here are ASCII). */
+/* Column alignment for list commands.  Widths count UTF-8 code points,
+ * as Go's tabwriter counts runes (docker's "…" is one column wide). */
 #include "config.h"
 
 #include <stdlib.h>
@@ -52,15 +52,27 @@ table_add_row (struct table *t, const char *const *cells)
   t->rows[t->nrows++] = copy_cells (t->ncols, cells);
 }
 
+/* Code points of S: the bytes that do not continue a UTF-8 sequence. */
+static size_t
+text_width (const char *s)
+{
+  size_t n = 0;
+
+  for (; *s; s++)
+    n += ((unsigned char) *s & 0xc0) != 0x80;
+  return n;
+}
+
 static void
 print_row (const struct table *t, char **cells, const size_t *width, FILE *out)
 {
   for (size_t c = 0; c < t->ncols; c++)
     {
+      fputs (cells[c], out);
       if (c + 1 == t->ncols)
-        fprintf (out, "%s\n", cells[c]);
+        fputc ('\n', out);
       else
-        fprintf (out, "%-*s   ", (int) width[c], cells[c]);
+        fprintf (out, "%*s", (int) (table_column_width (width[c]) - text_width (cells[c])), "");
     }
 }
 
@@ -73,15 +85,22 @@ table_print (const struct table *t, bool is_noheading, FILE *out)
   for (size_t c = 0; c < t->ncols; c++)
     {
       if (has_header)
-        width[c] = strlen (t->headers[c]);
+        width[c] = text_width (t->headers[c]);
       for (size_t r = 0; r < t->nrows; r++)
-        if (strlen (t->rows[r][c]) > width[c])
-          width[c] = strlen (t->rows[r][c]);
+        if (text_width (t->rows[r][c]) > width[c])
+          width[c] = text_width (t->rows[r][c]);
     }
   if (has_header)
     print_row (t, t->headers, width, out);
   for (size_t r = 0; r < t->nrows; r++)
     print_row (t, t->rows[r], width, out);
+}
+
+/* Go's tabwriter: minwidth 10, padding 3. */
+size_t
+table_column_width (size_t widest)
+{
+  return widest + 3 < 10 ? 10 : widest + 3;
 }
 
 void

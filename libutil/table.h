@@ -1,5 +1,7 @@
-/* Aligned text tables as docker prints them: columns padded to the widest
- * cell plus three spaces, the last column unpadded. */
+/* Aligned text tables as docker prints them (its formatter's
+ * tabwriter.NewWriter(out, 10, 1, 3, ' ', 0)): columns padded to the
+ * widest cell plus three spaces, at least ten wide, the last column
+ * unpadded. */
 #ifndef SKIFF_LIBUTIL_TABLE_H
 #define SKIFF_LIBUTIL_TABLE_H
 
@@ -17,6 +19,8 @@ void table_add_row (struct table *t, const char *const *cells);
 /* Print header (unless IS_NOHEADING) and rows to OUT. */
 void table_print (const struct table *t, bool is_noheading, FILE *out);
 void table_free (struct table *t);
+/* The printed width of a column whose widest cell has WIDEST bytes. */
+size_t table_column_width (size_t widest);
 void table_freep (struct table **t);
 #define cleanup_table __attribute__ ((cleanup (table_freep)))
 

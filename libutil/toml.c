@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "parse.h"
 #include "fs.h"
 #include "jobj.h"
 #include "mem.h"
@@ -259,50 +260,6 @@ check_utf8 (struct parser *p)
   return 0;
 }
 
-static void
-append_utf8 (struct buf *b, uint32_t cp)
-{
-  char out[4];
-  size_t n;
-
-  if (cp < 0x80)
-    out[0] = (char) cp, n = 1;
-  else if (cp < 0x800)
-    {
-      out[0] = (char) (0xc0 | (cp >> 6));
-      out[1] = (char) (0x80 | (cp & 0x3f));
-      n = 2;
-    }
-  else if (cp < 0x10000)
-    {
-      out[0] = (char) (0xe0 | (cp >> 12));
-      out[1] = (char) (0x80 | ((cp >> 6) & 0x3f));
-      out[2] = (char) (0x80 | (cp & 0x3f));
-      n = 3;
-    }
-  else
-    {
-      out[0] = (char) (0xf0 | (cp >> 18));
-      out[1] = (char) (0x80 | ((cp >> 12) & 0x3f));
-      out[2] = (char) (0x80 | ((cp >> 6) & 0x3f));
-      out[3] = (char) (0x80 | (cp & 0x3f));
-      n = 4;
-    }
-  buf_append (b, out, n);
-}
-
-static int
-hex_value (int c)
-{
-  if (is_digit (c))
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 /* --- strings ------------------------------------------------------------- */
 
 /* \uXXXX or \UXXXXXXXX (P->cur just past the letter): a Unicode scalar
@@ -315,7 +272,7 @@ parse_unicode_escape (struct parser *p, struct buf *b, int ndigits)
 
   for (int i = 0; i < ndigits; i++)
     {
-      int d = hex_value (peek (p));
+      int d = parse_hex_digit (peek (p));
       if (d < 0)
         return fail (p, "invalid unicode escape: expected %d hex digits", ndigits);
       cp = (cp << 4) | (uint32_t) d;
@@ -325,7 +282,7 @@ parse_unicode_escape (struct parser *p, struct buf *b, int ndigits)
     return fail (p, "invalid unicode escape: U+%04X is not a scalar value", (unsigned) cp);
   if (cp == 0)
     return fail (p, "NUL characters are not supported in strings");
-  append_utf8 (b, cp);
+  buf_append_utf8 (b, cp);
   return 0;
 }
 
@@ -586,7 +543,7 @@ key_display (char *const *keys, size_t n)
 static int
 digit_value (int c, int base)
 {
-  int d = hex_value (c);
+  int d = parse_hex_digit (c);
 
   return d >= 0 && d < base ? d : -1;
 }

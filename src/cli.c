@@ -6,6 +6,7 @@
 #include <sys/prctl.h>
 
 #include "cli.h"
+#include "libutil/mem.h"
 
 char *cli_argv_area;
 size_t cli_argv_area_len;
@@ -45,21 +46,6 @@ cli_getopt_reset (void)
   opterr = 0;
 }
 
-void
-cli_print_help (const struct command *cmd, const char *path)
-{
-  printf ("%s\n\nUsage:\n  skiff %s\n", cmd->summary, cmd->usage);
-  if (cmd->subs)
-    {
-      printf ("\nAvailable Commands:\n");
-      for (const struct command *const *s = cmd->subs; *s; s++)
-        printf ("  %-12s %s\n", (*s)->name, (*s)->summary);
-    }
-  if (cmd->options_help)
-    printf ("\nOptions:\n%s", cmd->options_help);
-  printf ("  -h, --help   help for %s\n", path ? path : cmd->name);
-}
-
 int
 cli_getopt (int argc, char **argv, const char *shortopts,
             const struct option *longopts, const struct command *cmd,
@@ -79,17 +65,19 @@ cli_getopt (int argc, char **argv, const char *shortopts,
   if (c == '?')
     {
       const char *bad = argv[optind - 1];
+      cleanup_free char *path = cli_command_path (cmd);
       if (optopt && (bad == NULL || strncmp (bad, "--", 2) != 0))
-        err_make (err, 0, "unknown shorthand flag: '%c' in -%c\nSee 'skiff %s --help'",
-                  optopt, optopt, cmd->name);
+        err_make (err, 0, "unknown shorthand flag: '%c' in -%c\nSee '%s --help'",
+                  optopt, optopt, path);
       else
-        err_make (err, 0, "unknown flag: %s\nSee 'skiff %s --help'", bad, cmd->name);
+        err_make (err, 0, "unknown flag: %s\nSee '%s --help'", bad, path);
       return CLI_OPT_ERROR;
     }
   if (c == ':')
     {
-      err_make (err, 0, "flag needs an argument: %s\nSee 'skiff %s --help'",
-                argv[optind - 1], cmd->name);
+      cleanup_free char *path = cli_command_path (cmd);
+      err_make (err, 0, "flag needs an argument: %s\nSee '%s --help'",
+                argv[optind - 1], path);
       return CLI_OPT_ERROR;
     }
   return c;
@@ -99,18 +87,21 @@ int
 cli_require_args (const struct command *cmd, int nargs, int min, int max,
                   struct error **err)
 {
+  cleanup_free char *path = NULL;
+
   if (nargs >= min && (max < 0 || nargs <= max))
     return 0;
+  path = cli_command_path (cmd);
   if (min == max && min == 0)
-    return err_make (err, 0, "`skiff %s` takes no arguments", cmd->name);
+    return err_make (err, 0, "`%s` takes no arguments", path);
   if (max < 0)
-    return err_make (err, 0, "`skiff %s` requires at least %d argument%s",
-                     cmd->name, min, min == 1 ? "" : "s");
+    return err_make (err, 0, "`%s` requires at least %d argument%s",
+                     path, min, min == 1 ? "" : "s");
   if (min == max)
-    return err_make (err, 0, "`skiff %s` accepts %d arg%s, received %d", cmd->name,
+    return err_make (err, 0, "`%s` accepts %d arg%s, received %d", path,
                      min, min == 1 ? "" : "s", nargs);
-  return err_make (err, 0, "`skiff %s` accepts %d to %d args, received %d",
-                   cmd->name, min, max, nargs);
+  return err_make (err, 0, "`%s` accepts %d to %d args, received %d",
+                   path, min, max, nargs);
 }
 
 int

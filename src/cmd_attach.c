@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "container.h"
 #include "container_attach.h"
+#include "events.h"
 
 static int
 run (struct skiff_context *ctx, int argc, char **argv, struct error **err)
@@ -47,6 +48,7 @@ run (struct skiff_context *ctx, int argc, char **argv, struct error **err)
     return -1;
   if (container_require (ctx, argv[optind], &c, err) < 0)
     return -1;
+  events_container (ctx, c, "attach");
   if (container_attach (c, &o, &code, err) < 0)
     return -1;
   return code;

@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "container.h"
 #include "container_commit.h"
+#include "events.h"
 #include "libutil/mem.h"
 
 static int
@@ -62,6 +63,7 @@ run (struct skiff_context *ctx, int argc, char **argv, struct error **err)
     return -1;
   if (container_commit (ctx, c, &o, &id, err) < 0)
     return -1;
+  events_container (ctx, c, "commit");
   printf ("%s\n", id);
   return 0;
 }

@@ -94,7 +94,7 @@ run_ls (struct skiff_context *ctx, int argc, char **argv, struct error **err)
 
 static const struct command container_ls = {
   .name = "ls", .summary = "List containers", .usage = "container ls [options]",
-  .run = run_ls, .aliases = { "list", "ps" },
+  .run = run_ls, .aliases = { "list", "ps" }, .same_as = &cmd_ps_command,
 };
 
 static const struct command *const container_subs[] = {

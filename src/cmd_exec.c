@@ -12,6 +12,7 @@
 #include "container.h"
 #include "container_ops.h"
 #include "container_start.h"
+#include "events.h"
 #include "libutil/jobj.h"
 #include "libutil/mem.h"
 #include "run_opts.h"
@@ -49,7 +50,6 @@ exec_in (struct skiff_context *ctx, struct container *c, const struct exec_opts 
   const char *user = o->user ? o->user : jobj_get_string (cfg, "User");
   int code = 0;
 
-  (void) ctx;
   if (!container_is_running (c))
     return err_make (err, 0, "can only create exec sessions on running containers: "
                      "container state improper");
@@ -68,6 +68,7 @@ exec_in (struct skiff_context *ctx, struct container *c, const struct exec_opts 
     return -1;
   if (runtime_exec (c->state.pid, &spec, &proc, err) < 0)
     return -1;
+  events_container (ctx, c, "exec");
   if (o->is_detach)
     {
       if (proc.pty_master >= 0)
@@ -76,6 +77,7 @@ exec_in (struct skiff_context *ctx, struct container *c, const struct exec_opts 
     }
   if (tty_relay_wait (proc.pid, proc.pty_master, o->is_interactive, &code, err) < 0)
     return -1;
+  events_container_exit (ctx, c, "exec_died", code);
   if (proc.pty_master >= 0)
     close (proc.pty_master);
   return code;

@@ -6,8 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "build_cache.h"
 #include "cli.h"
 #include "commands.h"
+#include "events.h"
 #include "images.h"
 #include "libutil/log.h"
 #include "libutil/mem.h"
@@ -36,8 +38,13 @@ prune_images (struct skiff_context *ctx, bool is_all, struct error **err)
       r = storage_image_delete (s, all[i]->id, images_check_unused, ctx, NULL, err);
       if (r == 0)
         printf ("%s\n", images_hex_id (all[i]->id));
+      if (r == 0)
+        events_image (ctx, "remove", all[i]->id, NULL);
     }
   storage_image_vec_free (all);
+  /* The build cache's entries were among the dangling images. */
+  if (r == 0)
+    r = build_cache_drop (ctx->root, err);
   if (r == 0)
     r = storage_repair (s, true, err);
   storage_unlock (s);
@@ -144,6 +151,7 @@ static const struct command image_ls = {
   .usage = "image ls [options]",
   .run = run_ls,
   .aliases = { "list" },
+  .same_as = &cmd_images_command,
 };
 
 static const struct command image_rm = {
@@ -152,9 +160,11 @@ static const struct command image_rm = {
   .usage = "image rm [options] IMAGE [IMAGE...]",
   .run = run_rm,
   .aliases = { "remove" },
+  .same_as = &cmd_rmi_command,
 };
 
 static const struct command *const image_subs[] = {
+  &cmd_build_command,
   &cmd_image_exists_command,
   &cmd_history_command,
   &cmd_import_command,

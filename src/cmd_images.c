@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "build_cache.h"
 #include "cli.h"
 #include "commands.h"
 #include "format.h"
@@ -22,6 +23,7 @@
 
 struct images_opts
 {
+  bool is_all;           /* -a: build's intermediate images too */
   bool is_quiet;
   bool has_digests;
   bool is_no_trunc;
@@ -326,6 +328,14 @@ print_quiet (struct storage_image **v, const struct images_opts *o)
     }
 }
 
+/* An unnamed image a build made as a step (its cache entry): hidden, as
+ * podman hides intermediate images, unless -a. */
+static bool
+is_intermediate (struct skiff_context *ctx, const struct storage_image *img)
+{
+  return is_dangling (img) && build_cache_is_intermediate (ctx->root, img->id);
+}
+
 static int
 list_images (struct skiff_context *ctx, const struct images_opts *o, const char *ref_arg,
              struct error **err)
@@ -345,7 +355,8 @@ list_images (struct skiff_context *ctx, const struct images_opts *o, const char 
   keep = xcalloc (n + 1, sizeof *keep);
   for (size_t i = 0; i < n; i++)
     if (passes_filters (s, all[i], o->filters)
-        && (ref_arg == NULL || matches_reference (all[i], ref_arg)))
+        && (ref_arg == NULL || matches_reference (all[i], ref_arg))
+        && (o->is_all || !is_intermediate (ctx, all[i])))
       keep[k++] = all[i];
   qsort (keep, k, sizeof *keep, by_created_desc);
   if (o->is_quiet)
@@ -385,7 +396,8 @@ run (struct skiff_context *ctx, int argc, char **argv, struct error **err)
     switch (c)
       {
       case 'a':
-        break; /* no intermediate images are kept, so all == default */
+        o.is_all = true;
+        break;
       case 'q':
         o.is_quiet = true;
         break;

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "events.h"
 #include "image_archive.h"
 #include "libutil/mem.h"
 
@@ -61,6 +62,7 @@ run (struct skiff_context *ctx, int argc, char **argv, struct error **err)
   o.changes = changes;
   if (image_archive_import (ctx, &o, &id, err) < 0)
     return -1;
+  events_image (ctx, "import", id, o.reference);
   printf ("%s\n", id);
   return 0;
 }

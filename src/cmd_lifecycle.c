@@ -15,6 +15,7 @@
 #include "container.h"
 #include "container_ops.h"
 #include "container_procs.h"
+#include "events.h"
 #include "libutil/buf.h"
 #include "libutil/fs.h"
 #include "libutil/jobj.h"
@@ -223,17 +224,20 @@ static int
 kill_one (struct skiff_context *ctx, struct container *c, void *data, struct error **err)
 {
   struct stop_data *d = data;
-  (void) ctx;
-  return container_signal (c, d->sig, d->sig == SIGKILL || d->sig == SIGTERM, err);
+  if (container_signal (c, d->sig, d->sig == SIGKILL || d->sig == SIGTERM, err) < 0)
+    return -1;
+  events_container (ctx, c, "kill");
+  return 0;
 }
 
 static int
 restart_one (struct skiff_context *ctx, struct container *c, void *data, struct error **err)
 {
   struct start_data sd = { 0 };
-  if (stop_one (ctx, c, data, err) < 0)
+  if (stop_one (ctx, c, data, err) < 0 || start_one (ctx, c, &sd, err) < 0)
     return -1;
-  return start_one (ctx, c, &sd, err);
+  events_container (ctx, c, "restart");
+  return 0;
 }
 
 static int
@@ -455,7 +459,10 @@ run_rename (struct skiff_context *ctx, int argc, char **argv, struct error **err
     return -1;
   if (container_require (ctx, argv[optind], &c, err) < 0)
     return -1;
-  return container_rename (ctx, c, argv[optind + 1], err);
+  if (container_rename (ctx, c, argv[optind + 1], err) < 0)
+    return -1;
+  events_container (ctx, c, "rename");
+  return 0;
 }
 
 /* ---- pause, unpause ------------------------------------------------------------ */
@@ -478,7 +485,10 @@ pause_one (struct skiff_context *ctx, struct container *c, void *data, struct er
   if (container_procs_signal (c, *is_pause ? SIGSTOP : SIGCONT, err) < 0)
     return -1;
   c->state.status = *is_pause ? CONTAINER_PAUSED : CONTAINER_RUNNING;
-  return container_state_save (c, err);
+  if (container_state_save (c, err) < 0)
+    return -1;
+  events_container (ctx, c, *is_pause ? "pause" : "unpause");
+  return 0;
 }
 
 static int

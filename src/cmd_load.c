@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "events.h"
 #include "image_archive.h"
 #include "libutil/mem.h"
 
@@ -42,7 +43,10 @@ run (struct skiff_context *ctx, int argc, char **argv, struct error **err)
   if (image_archive_load (ctx, &o, &loaded, err) < 0)
     return -1;
   for (char **n = loaded; *n; n++)
-    printf ("Loaded image: %s\n", *n);
+    {
+      printf ("Loaded image: %s\n", *n);
+      events_image (ctx, "load", NULL, *n);
+    }
   return 0;
 }
 

@@ -23,6 +23,7 @@
 struct ps_opts
 {
   bool is_all, is_quiet, is_no_trunc, is_noheading, is_size;
+  bool is_external;     /* --external: build's working containers too */
   long last;            /* -n / -l; < 0: all */
   const char *format;
   char **filters;
@@ -204,6 +205,9 @@ list (struct skiff_context *ctx, const struct ps_opts *o, struct error **err)
                       || all[i]->state.status == CONTAINER_RUNNING
                       || all[i]->state.status == CONTAINER_PAUSED
                       || all[i]->state.status == CONTAINER_STOPPING;
+      /* build's working containers are its own business, as buildah's are */
+      if (!o->is_external && jobj_get_bool (all[i]->config, "BuildContainer", false))
+        continue;
       if (is_shown && passes (all[i], o->filters))
         keep[k++] = all[i];
     }
@@ -217,7 +221,7 @@ list (struct skiff_context *ctx, const struct ps_opts *o, struct error **err)
 static int
 run (struct skiff_context *ctx, int argc, char **argv, struct error **err)
 {
-  enum { OPT_NO_TRUNC = 1000, OPT_FORMAT, OPT_NOHEADING };
+  enum { OPT_NO_TRUNC = 1000, OPT_FORMAT, OPT_NOHEADING, OPT_EXTERNAL };
   static const struct option opts[] = {
     { "all", no_argument, NULL, 'a' },
     { "quiet", no_argument, NULL, 'q' },
@@ -228,6 +232,7 @@ run (struct skiff_context *ctx, int argc, char **argv, struct error **err)
     { "size", no_argument, NULL, 's' },
     { "filter", required_argument, NULL, 'f' },
     { "format", required_argument, NULL, OPT_FORMAT },
+    { "external", no_argument, NULL, OPT_EXTERNAL },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
@@ -271,6 +276,9 @@ run (struct skiff_context *ctx, int argc, char **argv, struct error **err)
       case OPT_FORMAT:
         o.format = optarg;
         break;
+      case OPT_EXTERNAL:
+        o.is_external = true;
+        break;
       case CLI_OPT_HELP:
         return 0;
       default:
@@ -288,6 +296,7 @@ const struct command cmd_ps_command = {
   .summary = "List containers",
   .usage = "ps [options]",
   .options_help = "  -a, --all             Show all the containers, default is only running containers\n"
+                  "      --external        Show build's working containers too (with -a: stopped ones)\n"
                   "  -f, --filter strings  Filter output based on conditions given\n"
                   "      --format string   Pretty-print containers to JSON or using a Go template\n"
                   "  -n, --last int        Print the n last created containers (all states)\n"

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "events.h"
 #include "images.h"
 #include "libutil/log.h"
 #include "libutil/mem.h"
@@ -43,6 +44,9 @@ delete_image (struct skiff_context *ctx, struct storage_store *s,
     printf ("Untagged: %s\n", *n);
   if (storage_image_delete (s, img->id, images_check_unused, ctx, NULL, err) < 0)
     return err_wrap (err, "remove image %.12s", images_hex_id (img->id));
+  for (char **n = img->names; n && *n; n++)
+    events_image (ctx, "untag", img->id, *n);
+  events_image (ctx, "remove", img->id, img->names ? img->names[0] : NULL);
   printf ("Deleted: %s\n", images_hex_id (img->id));
   return 0;
 }
@@ -63,7 +67,10 @@ remove_one (struct skiff_context *ctx, struct storage_store *s, const char *arg,
   if (name && strv_len (img->names) > 1 && !o->is_force)
     {
       printf ("Untagged: %s\n", name);
-      return storage_image_untag (s, name, err);
+      if (storage_image_untag (s, name, err) < 0)
+        return -1;
+      events_image (ctx, "untag", img->id, name);
+      return 0;
     }
   /* An ID names every tag at once: removing them all takes --force, as
    * with podman and docker. */

@@ -6,9 +6,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "auto_update.h"
 #include "cli.h"
 #include "commands.h"
 #include "container.h"
@@ -106,25 +108,6 @@ resolve_image (struct skiff_context *ctx, const struct run_opts *o, struct stora
 }
 
 static int
-choose_driver (struct skiff_context *ctx, json_object *config, struct error **err)
-{
-  const char *forced = ctx->storage_driver;
-  const char *driver = NULL;
-
-  for (char **o = ctx->storage_opts; o && *o; o++)
-    if (str_has_prefix (*o, "overlay.mount_program=") || str_has_prefix (*o, "mount_program="))
-      {
-        json_object_object_add (config, "MountProgram",
-                                json_object_new_string (strchr (*o, '=') + 1));
-        forced = "fuse-overlayfs";
-      }
-  if (storage_choose_driver (forced, ctx->root, &driver, err) < 0)
-    return -1;
-  json_object_object_add (config, "Driver", json_object_new_string (driver));
-  return 0;
-}
-
-static int
 write_cidfile (const char *path, const char *id, struct error **err)
 {
   cleanup_close int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -165,6 +148,21 @@ record_command_line (json_object *config, int argc, char **argv, const struct ru
                           json_object_new_int (verb + argc - 1 - (int) strv_len (o->command)));
 }
 
+/* The image name the container records: the one the user gave when the
+ * image has it (an image may have several names, and auto-update must ask
+ * the registry about the one the container was made from), else the
+ * image's first, else what the user gave (an ID). */
+static char *
+recorded_image_name (const struct storage_image *img, const char *given)
+{
+  cleanup_free char *normal = images_normalize_name (given, NULL);
+
+  for (char **n = img->names; normal && n && *n; n++)
+    if (strcmp (*n, normal) == 0)
+      return steal_ptr (&normal);
+  return xstrdup (img->names && img->names[0] ? img->names[0] : given);
+}
+
 static int
 create_container (struct skiff_context *ctx, const struct run_opts *o, int argc, char **argv,
                   struct container **out, struct error **err)
@@ -173,7 +171,7 @@ create_container (struct skiff_context *ctx, const struct run_opts *o, int argc,
   cleanup_storage struct storage_store *s = NULL;
   cleanup_json json_object *image_cfg = NULL;
   cleanup_json json_object *config = NULL;
-  const char *name;
+  cleanup_free char *name = NULL;
 
   if (resolve_image (ctx, o, &img, err) < 0)
     return -1;
@@ -182,11 +180,12 @@ create_container (struct skiff_context *ctx, const struct run_opts *o, int argc,
   image_cfg = image_json_config (s, img, err);
   if (image_cfg == NULL)
     return -1;
-  name = img->names && img->names[0] ? img->names[0] : o->image;
+  name = recorded_image_name (img, o->image);
   config = run_opts_to_config (o, jobj_get_object (image_cfg, "config"), img->id, name, err);
-  if (config == NULL || choose_driver (ctx, config, err) < 0)
+  if (config == NULL || run_opts_choose_driver (ctx, config, err) < 0)
     return -1;
   record_command_line (config, argc, argv, o);
+  auto_update_record_unit (config, getenv (AUTO_UPDATE_UNIT_LABEL));
   if (context_ensure_runroot (ctx, err) < 0)
     return -1;
   if (container_create (ctx, config, o->name, o->is_replace, remove_for_replace, out, err) < 0)

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "events.h"
 #include "image_archive.h"
 
 static int
@@ -51,7 +52,11 @@ run (struct skiff_context *ctx, int argc, char **argv, struct error **err)
    * here too). */
   if (o.output == NULL)
     o.is_quiet = true;
-  return image_archive_save (ctx, argv + optind, &o, err);
+  if (image_archive_save (ctx, argv + optind, &o, err) < 0)
+    return -1;
+  for (int i = optind; i < argc; i++)
+    events_image (ctx, "save", NULL, argv[i]);
+  return 0;
 }
 
 const struct command cmd_save_command = {

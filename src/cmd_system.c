@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "build_cache.h"
 #include "cli.h"
 #include "commands.h"
 #include "container.h"
@@ -16,6 +17,7 @@
 #include "container_ops.h"
 #include "container_size.h"
 #include "context.h"
+#include "events.h"
 #include "format.h"
 #include "images.h"
 #include "libutil/buf.h"
@@ -40,6 +42,7 @@ struct usage
   char **vols_used;
   uint64_t *vol_size;
   size_t nvols;
+  uint64_t *img_shared; /* per image: bytes of layers other images use too */
 };
 
 static void
@@ -52,6 +55,7 @@ usage_free (struct usage *u)
   strv_free (u->vols);
   strv_free (u->vols_used);
   free (u->vol_size);
+  free (u->img_shared);
   memset (u, 0, sizeof *u);
 }
 
@@ -99,6 +103,45 @@ strv_has (char **v, const char *s)
   return false;
 }
 
+/* How many images are built on layer CHAIN_ID. */
+static size_t
+layer_users (const struct usage *u, const char *chain_id)
+{
+  size_t n = 0;
+
+  for (size_t i = 0; u->images[i]; i++)
+    n += strv_has (u->images[i]->layers, chain_id);
+  return n;
+}
+
+/* Docker's SHARED SIZE: the layers of each image that another image has
+ * too (an unreadable layer record counts as 0). */
+static void
+usage_sharing (const struct storage_store *s, struct usage *u)
+{
+  size_t n = 0;
+
+  while (u->images[n])
+    n++;
+  u->img_shared = xcalloc (n + 1, sizeof *u->img_shared);
+  for (size_t i = 0; i < n; i++)
+    for (char **l = u->images[i]->layers; l && *l; l++)
+      {
+        struct storage_layer *layer = NULL;
+        struct error *e = NULL;
+
+        if (layer_users (u, *l) < 2)
+          continue;
+        if (storage_layer_get (s, *l, &layer, &e) < 0)
+          {
+            err_release (&e);
+            continue;
+          }
+        u->img_shared[i] += layer->size;
+        storage_layer_free (layer);
+      }
+}
+
 static int
 usage_load (struct skiff_context *ctx, struct usage *u, struct error **err)
 {
@@ -106,6 +149,7 @@ usage_load (struct skiff_context *ctx, struct usage *u, struct error **err)
 
   if (images_open (ctx, false, &s, err) < 0 || storage_image_list (s, &u->images, err) < 0)
     return -1;
+  usage_sharing (s, u);
   if (container_list (ctx, &u->ctrs, err) < 0)
     return -1;
   while (u->ctrs[u->nctrs])
@@ -234,14 +278,15 @@ static void
 print_verbose_images (const struct usage *u, time_t now)
 {
   static const char *const headers[] = { "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE",
-                                         "CONTAINERS" };
-  cleanup_table struct table *t = table_new (6, headers);
+                                         "SHARED SIZE", "UNIQUE SIZE", "CONTAINERS" };
+  cleanup_table struct table *t = table_new (8, headers);
 
   for (size_t i = 0; u->images[i]; i++)
     {
       const struct storage_image *img = u->images[i];
       cleanup_free char *repo = NULL, *tag = NULL;
-      char id[13], created[64], size[32], users[24];
+      char id[13], created[64], size[32], shared[32], unique[32], users[24];
+      uint64_t nshared = u->img_shared[i] < img->size ? u->img_shared[i] : img->size;
 
       if (img->names && img->names[0])
         split_name (img->names[0], &repo, &tag);
@@ -253,8 +298,10 @@ print_verbose_images (const struct usage *u, time_t now)
       snprintf (id, sizeof id, "%.12s", images_hex_id (img->id));
       human_ago ((time_t) img->created, now, created, sizeof created);
       human_size (img->size, size, sizeof size);
+      human_size (nshared, shared, sizeof shared);
+      human_size (img->size - nshared, unique, sizeof unique);
       snprintf (users, sizeof users, "%zu", image_users (u, img->id));
-      const char *cells[] = { repo, tag, id, created, size, users };
+      const char *cells[] = { repo, tag, id, created, size, shared, unique, users };
       table_add_row (t, cells);
     }
   printf ("Images space usage:\n\n");
@@ -437,9 +484,13 @@ prune_images (struct skiff_context *ctx, bool is_all, uint64_t *reclaimed, struc
         printf ("Deleted Images\n");
       is_first = false;
       printf ("%s\n", images_hex_id (all[i]->id));
+      events_image (ctx, "remove", all[i]->id, NULL);
       *reclaimed += all[i]->size;
     }
   storage_image_vec_free (all);
+  /* The build cache's entries were among the dangling images. */
+  if (r == 0)
+    r = build_cache_drop (ctx->root, err);
   if (r == 0)
     r = storage_repair (s, true, err);
   storage_unlock (s);
@@ -599,9 +650,10 @@ run_reset (struct skiff_context *ctx, int argc, char **argv, struct error **err)
   for (size_t i = 0; ctrs[i] && r == 0; i++)
     r = container_rm (ctx, ctrs[i], true, err);
   container_vec_free (ctrs);
-  if (r < 0)
+  if (r < 0 || context_run_in_userns (ctx, reset_remove_trees, ctx, err) < 0)
     return -1;
-  return context_run_in_userns (ctx, reset_remove_trees, ctx, err);
+  events_system (ctx, "reset");
+  return 0;
 }
 
 static int
@@ -642,10 +694,12 @@ static const struct command system_info = {
   .summary = "Display skiff system information",
   .usage = "system info [options]",
   .run = run_info,
+  .same_as = &cmd_info_command,
 };
 
 static const struct command *const system_subs[] = {
   &cmd_system_df_command,
+  &cmd_events_command,
   &system_info,
   &cmd_system_prune_command,
   &cmd_system_reset_command,

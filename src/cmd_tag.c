@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "events.h"
 #include "images.h"
 #include "libutil/mem.h"
 #include "reference.h"
@@ -52,6 +53,7 @@ run_tag (struct skiff_context *ctx, int argc, char **argv, struct error **err)
       cleanup_free char *name = target_name (argv[i], err);
       if (name == NULL || storage_image_tag (s, img->id, name, err) < 0)
         return err_wrap (err, "tag \"%s\"", argv[i]);
+      events_image (ctx, "tag", img->id, name);
     }
   return 0;
 }
@@ -60,17 +62,27 @@ run_tag (struct skiff_context *ctx, int argc, char **argv, struct error **err)
  * repo digests an image pulled by digest is named by: it is dangling
  * afterwards, as with podman. */
 static int
-untag_names (struct storage_store *s, const struct storage_image *img, char **names,
-             int n, struct error **err)
+untag (struct skiff_context *ctx, struct storage_store *s, const struct storage_image *img,
+       const char *name, struct error **err)
+{
+  if (storage_image_untag (s, name, err) < 0)
+    return -1;
+  events_image (ctx, "untag", img->id, name);
+  return 0;
+}
+
+static int
+untag_names (struct skiff_context *ctx, struct storage_store *s,
+             const struct storage_image *img, char **names, int n, struct error **err)
 {
   if (n == 0)
     {
       for (char **p = img->names; p && *p; p++)
-        if (storage_image_untag (s, *p, err) < 0)
+        if (untag (ctx, s, img, *p, err) < 0)
           return -1;
       if (img->names == NULL || img->names[0] == NULL)
         for (char **p = img->digests; p && *p; p++)
-          if (storage_image_untag (s, *p, err) < 0)
+          if (untag (ctx, s, img, *p, err) < 0)
             return -1;
       return 0;
     }
@@ -85,7 +97,7 @@ untag_names (struct storage_store *s, const struct storage_image *img, char **na
         is_ours = is_ours || strcmp (*p, name) == 0;
       if (!is_ours)
         return err_make (err, 0, "%s: tag not known", names[i]);
-      if (storage_image_untag (s, name, err) < 0)
+      if (untag (ctx, s, img, name, err) < 0)
         return -1;
     }
   return 0;
@@ -111,7 +123,7 @@ run_untag (struct skiff_context *ctx, int argc, char **argv, struct error **err)
     return -1;
   if (images_require (s, argv[optind], &img, err) < 0)
     return -1;
-  return untag_names (s, img, argv + optind + 1, argc - optind - 1, err);
+  return untag_names (ctx, s, img, argv + optind + 1, argc - optind - 1, err);
 }
 
 const struct command cmd_tag_command = {

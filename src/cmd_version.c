@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "format.h"
+#include "libutil/buf.h"
 #include "libutil/jobj.h"
 #include "libutil/mem.h"
 
@@ -37,6 +38,9 @@ version_json (void)
   json_object_object_add (client, "Os", json_object_new_string ("linux"));
   json_object_object_add (client, "Kernel", json_object_new_string (u.release));
   json_object_object_add (root, "Client", client);
+  /* No daemon: skiff is its own server, and scripts written for docker
+   * read {{.Server.Version}}. */
+  json_object_object_add (root, "Server", json_object_get (client));
   return root;
 }
 
@@ -86,7 +90,12 @@ run (struct skiff_context *ctx, int argc, char **argv, struct error **err)
       printf ("%s\n", s);
     }
   else
-    return err_make (err, 0, "unsupported format \"%s\": use json", format);
+    {
+      cleanup_buf struct buf out = BUF_INIT;
+      if (format_render (v, format, &out, err) < 0)
+        return -1;
+      printf ("%s\n", out.data ? out.data : "");
+    }
   return 0;
 }
 

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "container_ops.h"
+#include "events.h"
 #include "format.h"
 #include "libutil/buf.h"
 #include "libutil/jobj.h"
@@ -110,15 +111,6 @@ has_label (json_object *v, const char *spec)
   return eq == NULL || strcmp (json_object_get_string (val), eq + 1) == 0;
 }
 
-static bool
-strv_contains (char *const *v, const char *s)
-{
-  for (; v && *v; v++)
-    if (strcmp (*v, s) == 0)
-      return true;
-  return false;
-}
-
 /* Filters of different keys must all match, as podman combines them. */
 static bool
 passes (json_object *v, char **filters, char *const *in_use)
@@ -137,7 +129,7 @@ passes (json_object *v, char **filters, char *const *in_use)
       else if (strncmp (*f, "driver=", 7) == 0)
         ok = strcmp (val, "local") == 0;
       else if (strncmp (*f, "dangling=", 9) == 0)
-        ok = (strcmp (val, "true") == 0) != strv_contains (in_use, name);
+        ok = (strcmp (val, "true") == 0) != strv_contains ((const char *const *) in_use, name);
       if (!ok)
         return false;
     }
@@ -460,6 +452,7 @@ run_prune (struct skiff_context *ctx, int argc, char **argv, struct error **err)
         return -1;
       printf ("%s\n", name);
     }
+  events_volume (ctx, "prune", NULL);
   return 0;
 }
 

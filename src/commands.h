@@ -56,6 +56,7 @@ extern const struct command cmd_volume_command;
 extern const struct command cmd_cp_command;
 extern const struct command cmd_diff_command;
 extern const struct command cmd_commit_command;
+extern const struct command cmd_build_command;
 extern const struct command cmd_export_command;
 extern const struct command cmd_top_command;
 extern const struct command cmd_mount_command;
@@ -63,10 +64,23 @@ extern const struct command cmd_unmount_command;
 extern const struct command cmd_attach_command;
 
 extern const struct command cmd_generate_command;
+extern const struct command cmd_auto_update_command;
+extern const struct command cmd_quadlet_command;
 
+/* skiff run as the Quadlet generator (cmd_quadlet.c): whether ARGV0's
+ * file name is one of the generator's installed names, and the generator
+ * itself, which takes systemd's generator arguments instead of a
+ * command. */
+bool cmd_quadlet_is_generator (const char *argv0);
+int cmd_quadlet_generator (int argc, char **argv, struct error **err);
+
+extern const struct command cmd_events_command;
 extern const struct command cmd_system_command;
 extern const struct command cmd_system_df_command;
 extern const struct command cmd_system_prune_command;
 extern const struct command cmd_system_reset_command;
+
+extern const struct command cmd_help_command;
+extern const struct command cmd_completion_command;
 
 #endif

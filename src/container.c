@@ -15,6 +15,7 @@
 
 #include "container.h"
 #include "context.h"
+#include "events.h"
 #include "libutil/buf.h"
 #include "libutil/fs.h"
 #include "libutil/jobj.h"
@@ -552,6 +553,7 @@ container_create (struct skiff_context *ctx, json_object *config, const char *na
       fs_remove_tree (c->dir, NULL);
       return err_wrap (err, "create container");
     }
+  events_container (ctx, c, "create");
   *out = steal_ptr (&c);
   return 0;
 }

@@ -13,7 +13,10 @@
  *   5. commit the blob; image_layers_ensure turns the chain of the image's
  *      layers plus the new one into layers (only the new one is extracted)
  *   6. the config and an OCI manifest as blobs, then storage_image_put, the
- *      commit point */
+ *      commit point
+ *
+ * Steps 4 to 6 are container_commit_write_layer and container_commit_store,
+ * which `build` uses for its RUN steps too. */
 #include "config.h"
 
 #include <archive.h>
@@ -46,8 +49,6 @@
 #include "manifest.h"
 #include "runtime.h"
 #include "storage/storage.h"
-
-#define LAYER_MEDIA_TYPE "application/vnd.oci.image.layer.v1.tar+gzip"
 
 /* ---- the layer: the child and its two hashes ------------------------------------- */
 
@@ -213,7 +214,218 @@ layer_child (void *arg, struct error **err)
   return r;
 }
 
-/* ---- the image -------------------------------------------------------------------- */
+static int
+write_layer (struct skiff_context *ctx, struct container *c, struct layer_job *j,
+             struct error **err)
+{
+  struct container_rootfs rootfs;
+  cleanup_free char *tree = NULL;
+  int r;
+
+  if (container_rootfs_init (ctx, c, &rootfs, err) < 0)
+    {
+      container_rootfs_clear (&rootfs);
+      return -1;
+    }
+  j->src.is_upper = strcmp (rootfs.driver->name, STORAGE_DRIVER_VFS) != 0;
+  tree = xasprintf ("%s/%s", rootfs.storage_dir, j->src.is_upper ? "upper" : "rootfs");
+  j->src.tree = tree;
+  j->src.lower = rootfs.lower;
+  if (ctx->is_rootless)
+    r = context_run_in_userns (ctx, layer_child, j, err);
+  else
+    r = layer_child (j, err);
+  if (j->tar_hash)
+    sha256_free (j->tar_hash);
+  if (j->gz_hash)
+    sha256_free (j->gz_hash);
+  if (j->gz)
+    archive_write_free (j->gz);
+  err_release (&j->gz_error);
+  container_rootfs_clear (&rootfs);
+  return r;
+}
+
+int
+container_commit_write_layer (struct skiff_context *ctx, struct storage_store *s,
+                              struct container *c, struct container_commit_layer *out,
+                              struct error **err)
+{
+  cleanup_blob_stage struct storage_blob_stage *stage = NULL;
+  struct layer_result *res;
+  struct layer_job j = { 0 };
+  int r;
+
+  /* The child hashes; the hashes come back through shared memory. */
+  res = mmap (NULL, sizeof *res, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (res == MAP_FAILED)
+    return err_make (err, errno, "mmap");
+  memset (res, 0, sizeof *res);
+  r = storage_blob_stage_new (s, &stage, err);
+  if (r == 0)
+    {
+      j.blob_fd = storage_blob_stage_fd (stage);
+      j.result = res;
+      r = write_layer (ctx, c, &j, err);
+    }
+  if (r == 0)
+    r = storage_blob_stage_commit (s, stage, res->digest, err);
+  if (r == 0)
+    {
+      memcpy (out->diff_id, res->diff_id, sizeof out->diff_id);
+      memcpy (out->digest, res->digest, sizeof out->digest);
+      out->size = res->size;
+      out->compression = MANIFEST_COMPRESSION_GZIP;
+    }
+  munmap (res, sizeof *res);
+  return r;
+}
+
+/* ---- the image: shared by commit and build --------------------------------------- */
+
+/* The layers BASE names plus LAYER: extracted only where missing. */
+static int
+ensure_layers (struct skiff_context *ctx, struct storage_store *s, json_object *cfg,
+               const struct manifest *base, const struct container_commit_layer *layer,
+               char ***chain_ids, struct error **err)
+{
+  json_object *ids = jobj_get_array (jobj_get_object (cfg, "rootfs"), "diff_ids");
+  size_t n_base = base ? base->n_layers : 0, n = n_base + (layer ? 1 : 0);
+  cleanup_free struct image_layer_spec *specs = xcalloc (n + 1, sizeof *specs);
+
+  if (n == 0)
+    {
+      *chain_ids = xcalloc (1, sizeof **chain_ids);
+      return 0;
+    }
+  if (ids == NULL || json_object_array_length (ids) != n)
+    return err_make (err, 0, "the image config and its layers disagree");
+  for (size_t i = 0; i < n_base; i++)
+    {
+      specs[i].blob_digest = base->layers[i].digest;
+      specs[i].blob_size = base->layers[i].size;
+      specs[i].diff_id = json_object_get_string (json_object_array_get_idx (ids, i));
+    }
+  if (layer)
+    {
+      specs[n_base].blob_digest = layer->digest;
+      specs[n_base].blob_size = (int64_t) layer->size;
+      specs[n_base].diff_id = layer->diff_id;
+    }
+  return image_layers_ensure (ctx, s, specs, n, chain_ids, NULL, err);
+}
+
+static json_object *
+descriptor (const char *media_type, const char *digest, int64_t size)
+{
+  json_object *d = json_object_new_object ();
+
+  json_object_object_add (d, "mediaType", json_object_new_string (media_type));
+  json_object_object_add (d, "digest", json_object_new_string (digest));
+  json_object_object_add (d, "size", json_object_new_int64 (size));
+  return d;
+}
+
+/* A layer's media type in an OCI or a Docker schema 2 manifest; NULL for
+ * zstd, which Docker's format has no type for. */
+static const char *
+layer_type (enum manifest_compression c, bool is_docker)
+{
+  switch (c)
+    {
+    case MANIFEST_COMPRESSION_GZIP:
+      return is_docker ? "application/vnd.docker.image.rootfs.diff.tar.gzip"
+                       : "application/vnd.oci.image.layer.v1.tar+gzip";
+    case MANIFEST_COMPRESSION_ZSTD:
+      return is_docker ? NULL : "application/vnd.oci.image.layer.v1.tar+zstd";
+    default:
+      return is_docker ? "application/vnd.docker.image.rootfs.diff.tar"
+                       : "application/vnd.oci.image.layer.v1.tar";
+    }
+}
+
+static int
+add_layer (json_object *layers, enum manifest_compression c, const char *digest, int64_t size,
+           bool is_docker, struct error **err)
+{
+  const char *type = layer_type (c, is_docker);
+
+  if (type == NULL)
+    return err_make (err, 0, "layer %s is zstd-compressed, which the docker format cannot "
+                     "describe: use --format oci", digest);
+  json_object_array_add (layers, descriptor (type, digest, size));
+  return 0;
+}
+
+static char *
+make_manifest (const struct manifest *base, const struct container_commit_layer *layer,
+               bool is_docker, const char *config_digest, size_t config_size, struct error **err)
+{
+  cleanup_json json_object *m = json_object_new_object ();
+  json_object *layers = json_object_new_array ();
+
+  json_object_object_add (m, "schemaVersion", json_object_new_int (2));
+  json_object_object_add (m, "mediaType",
+                          json_object_new_string (is_docker ? MANIFEST_MT_DOCKER_MANIFEST
+                                                            : MANIFEST_MT_OCI_MANIFEST));
+  json_object_object_add (m, "config",
+                          descriptor (is_docker ? MANIFEST_MT_DOCKER_CONFIG : MANIFEST_MT_OCI_CONFIG,
+                                      config_digest, (int64_t) config_size));
+  json_object_object_add (m, "layers", layers);
+  for (size_t i = 0; base && i < base->n_layers; i++)
+    {
+      const struct manifest_descriptor *l = &base->layers[i];
+      if (add_layer (layers, l->compression, l->digest, l->size, is_docker, err) < 0)
+        return NULL;
+    }
+  if (layer
+      && add_layer (layers, layer->compression, layer->digest, (int64_t) layer->size, is_docker,
+                    err) < 0)
+    return NULL;
+  return jobj_to_string (m, false);
+}
+
+int
+container_commit_store (struct skiff_context *ctx, struct storage_store *s, json_object *cfg,
+                        const struct manifest *base, const struct container_commit_layer *layer,
+                        bool is_docker_format, char *const *names, int64_t created, char **id,
+                        struct error **err)
+{
+  cleanup_free char *cfg_text = NULL, *cfg_digest = NULL, *manifest = NULL;
+  cleanup_free char *manifest_digest = NULL;
+  cleanup_strv char **blobs = NULL;
+  cleanup_strv char **chain_ids = NULL;
+  struct storage_image img = { 0 };
+
+  if (ensure_layers (ctx, s, cfg, base, layer, &chain_ids, err) < 0)
+    return -1;
+  cfg_text = jobj_to_string (cfg, false);
+  if (storage_blob_put_bytes (s, NULL, cfg_text, strlen (cfg_text), &cfg_digest, err) < 0)
+    return err_wrap (err, "store the config");
+  manifest = make_manifest (base, layer, is_docker_format, cfg_digest, strlen (cfg_text), err);
+  if (manifest == NULL)
+    return -1;
+  if (storage_blob_put_bytes (s, NULL, manifest, strlen (manifest), &manifest_digest, err) < 0)
+    return err_wrap (err, "store the manifest");
+  for (size_t i = 0; base && i < base->n_layers; i++)
+    blobs = strv_append (blobs, base->layers[i].digest);
+  if (layer)
+    blobs = strv_append (blobs, layer->digest);
+  img.id = cfg_digest;
+  img.names = names && names[0] ? (char **) names : NULL;
+  img.manifest_digest = manifest_digest;
+  img.manifest_type
+    = (char *) (is_docker_format ? MANIFEST_MT_DOCKER_MANIFEST : MANIFEST_MT_OCI_MANIFEST);
+  img.layers = chain_ids;
+  img.layer_blobs = blobs;
+  img.created = created;
+  if (storage_image_put (s, &img, err) < 0)
+    return err_wrap (err, "store the image");
+  *id = steal_ptr (&cfg_digest);
+  return 0;
+}
+
+/* ---- commit ------------------------------------------------------------------------ */
 
 struct commit
 {
@@ -225,7 +437,6 @@ struct commit
   json_object *parent_cfg;
   struct manifest *parent_manifest;
   char *name;
-  struct layer_result *result; /* MAP_SHARED */
   bool is_paused;
 };
 
@@ -269,120 +480,15 @@ read_parent (struct commit *cm, struct error **err)
 }
 
 static int
-write_layer (struct commit *cm, struct storage_blob_stage *stage, struct error **err)
+store_image (struct commit *cm, const struct container_commit_layer *layer, char **id,
+             struct error **err)
 {
-  struct container_rootfs rootfs;
-  struct layer_job j = { .blob_fd = storage_blob_stage_fd (stage), .result = cm->result };
-  cleanup_free char *tree = NULL;
-  int r;
-
-  if (container_rootfs_init (cm->ctx, cm->c, &rootfs, err) < 0)
-    {
-      container_rootfs_clear (&rootfs);
-      return -1;
-    }
-  j.src.is_upper = strcmp (rootfs.driver->name, STORAGE_DRIVER_VFS) != 0;
-  tree = xasprintf ("%s/%s", rootfs.storage_dir, j.src.is_upper ? "upper" : "rootfs");
-  j.src.tree = tree;
-  j.src.lower = rootfs.lower;
-  if (cm->ctx->is_rootless)
-    r = context_run_in_userns (cm->ctx, layer_child, &j, err);
-  else
-    r = layer_child (&j, err);
-  if (j.tar_hash)
-    sha256_free (j.tar_hash);
-  if (j.gz_hash)
-    sha256_free (j.gz_hash);
-  if (j.gz)
-    archive_write_free (j.gz);
-  err_release (&j.gz_error);
-  container_rootfs_clear (&rootfs);
-  return r;
-}
-
-/* The image's layers plus the new one: extracted only where missing. */
-static int
-ensure_layers (struct commit *cm, char ***chain_ids, struct error **err)
-{
-  json_object *ids = jobj_get_array (jobj_get_object (cm->parent_cfg, "rootfs"), "diff_ids");
-  size_t n = strv_len (cm->img->layers);
-  cleanup_free struct image_layer_spec *specs = xcalloc (n + 1, sizeof *specs);
-
-  if (ids == NULL || json_object_array_length (ids) != n || cm->parent_manifest->n_layers != n)
-    return err_make (err, 0, "image %s: its config, manifest and layers disagree",
-                     cm->img->id);
-  for (size_t i = 0; i < n; i++)
-    {
-      specs[i].blob_digest = cm->parent_manifest->layers[i].digest;
-      specs[i].blob_size = cm->parent_manifest->layers[i].size;
-      specs[i].diff_id = json_object_get_string (json_object_array_get_idx (ids, i));
-    }
-  specs[n].blob_digest = cm->result->digest;
-  specs[n].blob_size = (int64_t) cm->result->size;
-  specs[n].diff_id = cm->result->diff_id;
-  return image_layers_ensure (cm->ctx, cm->s, specs, n + 1, chain_ids, NULL, err);
-}
-
-static const char *
-oci_layer_type (enum manifest_compression c)
-{
-  switch (c)
-    {
-    case MANIFEST_COMPRESSION_GZIP:
-      return "application/vnd.oci.image.layer.v1.tar+gzip";
-    case MANIFEST_COMPRESSION_ZSTD:
-      return "application/vnd.oci.image.layer.v1.tar+zstd";
-    default:
-      return "application/vnd.oci.image.layer.v1.tar";
-    }
-}
-
-static json_object *
-descriptor (const char *media_type, const char *digest, int64_t size)
-{
-  json_object *d = json_object_new_object ();
-
-  json_object_object_add (d, "mediaType", json_object_new_string (media_type));
-  json_object_object_add (d, "digest", json_object_new_string (digest));
-  json_object_object_add (d, "size", json_object_new_int64 (size));
-  return d;
-}
-
-static char *
-make_manifest (struct commit *cm, const char *config_digest, size_t config_size)
-{
-  cleanup_json json_object *m = json_object_new_object ();
-  json_object *layers = json_object_new_array ();
-
-  json_object_object_add (m, "schemaVersion", json_object_new_int (2));
-  json_object_object_add (m, "mediaType", json_object_new_string (MANIFEST_MT_OCI_MANIFEST));
-  json_object_object_add (m, "config", descriptor (MANIFEST_MT_OCI_CONFIG, config_digest,
-                                                   (int64_t) config_size));
-  for (size_t i = 0; i < cm->parent_manifest->n_layers; i++)
-    {
-      const struct manifest_descriptor *l = &cm->parent_manifest->layers[i];
-      json_object_array_add (layers, descriptor (oci_layer_type (l->compression), l->digest,
-                                                 l->size));
-    }
-  json_object_array_add (layers, descriptor (LAYER_MEDIA_TYPE, cm->result->digest,
-                                             (int64_t) cm->result->size));
-  json_object_object_add (m, "layers", layers);
-  return jobj_to_string (m, false);
-}
-
-static int
-store_image (struct commit *cm, char **chain_ids, char **id, struct error **err)
-{
-  struct container_commit_config_opts co = { .diff_id = cm->result->diff_id,
+  struct container_commit_config_opts co = { .diff_id = layer->diff_id,
                                              .author = cm->o->author,
                                              .message = cm->o->message,
                                              .changes = cm->o->changes };
   cleanup_json json_object *cfg = NULL;
-  cleanup_free char *cfg_text = NULL, *cfg_digest = NULL, *manifest = NULL;
-  cleanup_free char *manifest_digest = NULL;
-  cleanup_strv char **blobs = NULL;
   char *names[] = { cm->name, NULL };
-  struct storage_image img = { 0 };
   char created[64];
   struct timespec now;
 
@@ -393,27 +499,10 @@ store_image (struct commit *cm, char **chain_ids, char **id, struct error **err)
                                  &co, err);
   if (cfg == NULL)
     return -1;
-  cfg_text = jobj_to_string (cfg, false);
-  if (storage_blob_put_bytes (cm->s, NULL, cfg_text, strlen (cfg_text), &cfg_digest, err) < 0)
-    return err_wrap (err, "store the config");
-  manifest = make_manifest (cm, cfg_digest, strlen (cfg_text));
-  if (storage_blob_put_bytes (cm->s, NULL, manifest, strlen (manifest), &manifest_digest,
-                              err) < 0)
-    return err_wrap (err, "store the manifest");
+  if (container_commit_store (cm->ctx, cm->s, cfg, cm->parent_manifest, layer, false, names,
+                              now.tv_sec, id, err) < 0)
+    return -1;
   say (cm, "Writing manifest to image destination\n");
-  for (size_t i = 0; i < cm->parent_manifest->n_layers; i++)
-    blobs = strv_append (blobs, cm->parent_manifest->layers[i].digest);
-  blobs = strv_append (blobs, cm->result->digest);
-  img.id = cfg_digest;
-  img.names = cm->name ? names : NULL;
-  img.manifest_digest = manifest_digest;
-  img.manifest_type = (char *) MANIFEST_MT_OCI_MANIFEST;
-  img.layers = chain_ids;
-  img.layer_blobs = blobs;
-  img.created = now.tv_sec;
-  if (storage_image_put (cm->s, &img, err) < 0)
-    return err_wrap (err, "store the image");
-  *id = steal_ptr (&cfg_digest);
   return 0;
 }
 
@@ -465,24 +554,17 @@ check_changes (char *const *changes, struct error **err)
 static int
 layer_and_image (struct commit *cm, char **id, struct error **err)
 {
-  cleanup_blob_stage struct storage_blob_stage *stage = NULL;
-  cleanup_strv char **chain_ids = NULL;
+  struct container_commit_layer layer;
   int r;
 
-  if (storage_blob_stage_new (cm->s, &stage, err) < 0)
-    return -1;
   say (cm, "Getting image source signatures\n");
   pause_container (cm);
-  r = write_layer (cm, stage, err);
+  r = container_commit_write_layer (cm->ctx, cm->s, cm->c, &layer, err);
   resume_container (cm);
   if (r < 0)
     return -1;
-  if (storage_blob_stage_commit (cm->s, stage, cm->result->digest, err) < 0)
-    return -1;
-  say (cm, "Copying blob %.12s done\n", cm->result->digest + 7);
-  if (ensure_layers (cm, &chain_ids, err) < 0)
-    return -1;
-  return store_image (cm, chain_ids, id, err);
+  say (cm, "Copying blob %.12s done\n", layer.digest + 7);
+  return store_image (cm, &layer, id, err);
 }
 
 static void
@@ -493,8 +575,6 @@ commit_clear (struct commit *cm)
   json_object_put (cm->parent_cfg);
   manifest_free (cm->parent_manifest);
   free (cm->name);
-  if (cm->result && cm->result != MAP_FAILED)
-    munmap (cm->result, sizeof *cm->result);
   storage_close (cm->s);
 }
 
@@ -504,7 +584,7 @@ container_commit (struct skiff_context *ctx, struct container *c,
 {
   struct commit cm = { .ctx = ctx, .c = c, .o = o };
   cleanup_close int lk = -1;
-  int r = 0;
+  int r;
 
   if (check_changes (o->changes, err) < 0)
     return -1;
@@ -514,16 +594,9 @@ container_commit (struct skiff_context *ctx, struct container *c,
       if (cm.name == NULL)
         return -1;
     }
-  cm.result = mmap (NULL, sizeof *cm.result, PROT_READ | PROT_WRITE,
-                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if (cm.result == MAP_FAILED)
-    r = err_make (err, errno, "mmap");
   /* A stopped container must not start while its layer is read. */
-  if (r == 0)
-    {
-      lk = container_lock (ctx, c, err);
-      r = lk < 0 ? -1 : container_state_load (c, err);
-    }
+  lk = container_lock (ctx, c, err);
+  r = lk < 0 ? -1 : container_state_load (c, err);
   if (r == 0)
     r = read_parent (&cm, err);
   if (r == 0)

@@ -8,9 +8,13 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "cli.h"
 #include "container.h"
+#include "libutil/sha256.h"
+#include "manifest.h"
+#include "storage/storage.h"
 
 struct container_commit_opts
 {
@@ -27,6 +31,37 @@ struct container_commit_opts
  * failure leaves at most a blob or layer that the next repair collects. */
 int container_commit (struct skiff_context *ctx, struct container *c,
                       const struct container_commit_opts *o, char **id, struct error **err)
+    __attribute__ ((warn_unused_result));
+
+/* A layer blob in the store, as the manifest lists it. */
+struct container_commit_layer
+{
+  char diff_id[SHA256_DIGEST_STR_LEN]; /* of the uncompressed tar */
+  char digest[SHA256_DIGEST_STR_LEN];  /* of the blob */
+  uint64_t size;                       /* of the blob */
+  enum manifest_compression compression;
+};
+
+/* C's writable layer (its changes against its image, whiteouts as ".wh."
+ * entries) as a gzip layer blob committed to S and leased to it.  The
+ * tree is read in a child inside the user namespace.  The caller keeps C
+ * from starting or changing meanwhile.  Used by commit and build. */
+int container_commit_write_layer (struct skiff_context *ctx, struct storage_store *s,
+                                  struct container *c, struct container_commit_layer *out,
+                                  struct error **err) __attribute__ ((warn_unused_result));
+
+/* Store the image whose config is CFG (rootfs.diff_ids listing BASE's
+ * layers then LAYER's): the layers of BASE (an image manifest, NULL for an
+ * image without layers) plus LAYER (NULL for none) extracted where missing,
+ * the config and a manifest stored as blobs (OCI, or Docker schema 2 with
+ * IS_DOCKER_FORMAT, which cannot list zstd layers), then the record with
+ * NAMES (NULL-terminated, may be NULL) and CREATED (seconds), the commit
+ * point; storing an existing config again replaces its manifest.  *ID gets
+ * the config digest (malloc'd). */
+int container_commit_store (struct skiff_context *ctx, struct storage_store *s, json_object *cfg,
+                            const struct manifest *base,
+                            const struct container_commit_layer *layer, bool is_docker_format,
+                            char *const *names, int64_t created, char **id, struct error **err)
     __attribute__ ((warn_unused_result));
 
 /* The parts of the new config that do not come from the parent. */
@@ -49,6 +84,11 @@ struct container_commit_config_opts
 json_object *container_commit_config (json_object *parent, json_object *ctr_config,
                                       const struct container_commit_config_opts *o,
                                       struct error **err);
+
+/* Append DIFF_ID to CFG's rootfs.diff_ids (an image config), creating
+ * rootfs {"type": "layers"} when CFG has none.  Commit and build both
+ * record their new layers this way. */
+void container_commit_config_add_diff_id (json_object *cfg, const char *diff_id);
 
 /* The name a committed image gets for REFERENCE: as podman, a name
  * without a registry lives under localhost/ ("app" ->

@@ -70,8 +70,8 @@ inner_config (json_object *parent, json_object *ctr_config)
   return inner;
 }
 
-static void
-append_layer (json_object *cfg, const char *diff_id)
+void
+container_commit_config_add_diff_id (json_object *cfg, const char *diff_id)
 {
   json_object *rootfs = jobj_get_object (cfg, "rootfs");
   json_object *ids;
@@ -127,7 +127,7 @@ container_commit_config (json_object *parent, json_object *ctr_config,
   json_object_object_add (cfg, "created", json_object_new_string (o->created));
   set_or_remove (cfg, "author", o->author);
   set_or_remove (cfg, "comment", o->message);
-  append_layer (cfg, o->diff_id);
+  container_commit_config_add_diff_id (cfg, o->diff_id);
   append_history (cfg, ctr_config, o);
   return steal_ptr (&cfg);
 }

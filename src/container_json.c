@@ -237,11 +237,47 @@ container_json_ports (const struct container *c)
   return s;
 }
 
+/* Docker's COMMAND cell: cut to 20 columns ending in "…" unless
+ * IS_NO_TRUNC (its formatter.Ellipsis), then quoted as Go's
+ * strconv.Quote quotes it. */
+static char *
+ps_command (const char *cmd, bool is_no_trunc)
+{
+  struct buf b = BUF_INIT;
+  size_t runes = 0, cut = strlen (cmd);
+
+  for (size_t i = 0; cmd[i]; i++)
+    if (((unsigned char) cmd[i] & 0xc0) != 0x80 && runes++ == 19)
+      cut = i;
+  if (is_no_trunc || runes <= 20)
+    cut = strlen (cmd);
+  buf_append_char (&b, '"');
+  for (size_t i = 0; i < cut; i++)
+    {
+      unsigned char ch = (unsigned char) cmd[i];
+      if (ch == '"' || ch == '\\')
+        buf_printf (&b, "\\%c", ch);
+      else if (ch == '\n')
+        buf_append_str (&b, "\\n");
+      else if (ch == '\t')
+        buf_append_str (&b, "\\t");
+      else if (ch < 0x20 || ch == 0x7f)
+        buf_printf (&b, "\\x%02x", ch);
+      else
+        buf_append_char (&b, (char) ch);
+    }
+  if (cut < strlen (cmd))
+    buf_append_str (&b, "\u2026");
+  buf_append_char (&b, '"');
+  return buf_steal (&b);
+}
+
 json_object *
 container_json_ps_row (const struct container *c, bool is_no_trunc, time_t now)
 {
   json_object *o = json_object_new_object ();
-  cleanup_free char *cmd = container_json_command (c);
+  cleanup_free char *full = container_json_command (c);
+  cleanup_free char *cmd = ps_command (full, is_no_trunc);
   char status[96], created[64], id[80];
   cleanup_buf struct buf labels = BUF_INIT;
   json_object *l = get (c, "Config", "Labels");
@@ -250,8 +286,6 @@ container_json_ps_row (const struct container *c, bool is_no_trunc, time_t now)
   snprintf (id, sizeof id, is_no_trunc ? "%s" : "%.12s", c->id);
   container_json_status (c, now, status, sizeof status);
   human_ago (c->created / 1000000000, now, created, sizeof created);
-  if (!is_no_trunc && strlen (cmd) > 20)
-    strcpy (cmd + 17, "...");
   if (l && json_object_is_type (l, json_type_object))
     {
       json_object_object_foreach (l, k, v)

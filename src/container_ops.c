@@ -16,6 +16,7 @@
 
 #include "container_ops.h"
 #include "container_start.h"
+#include "events.h"
 #include "libutil/fs.h"
 #include "libutil/jobj.h"
 #include "libutil/log.h"
@@ -239,7 +240,10 @@ container_stop (struct skiff_context *ctx, struct container *c, int sig, int tim
       if (kill (c->state.pid, SIGKILL) < 0 && errno != ESRCH)
         return err_make (err, errno, "kill container %.12s", c->id);
     }
-  return container_wait_exit (c, -1, err) < 0 ? -1 : 0;
+  if (container_wait_exit (c, -1, err) < 0)
+    return -1;
+  events_container (ctx, c, "stop");
+  return 0;
 }
 
 int

@@ -20,11 +20,14 @@
 #include "container_start.h"
 #include <arpa/inet.h>
 #include "context.h"
+#include "events.h"
 #include "libutil/buf.h"
 #include "libutil/fs.h"
 #include "libutil/jobj.h"
 #include "libutil/log.h"
 #include "libutil/mem.h"
+#include "sd_listen.h"
+#include "sd_notify_relay.h"
 #include "storage/storage.h"
 #include "volumes.h"
 
@@ -396,27 +399,53 @@ add_mounts (struct start *s, const char *key, mount_parser parse, struct error *
   return 0;
 }
 
-/* --sdnotify=container: the unit's notify socket, bound at podman's place
- * in the container, where the container's own sd_notify finds it through
- * NOTIFY_SOCKET.  Only a socket with a path can be bound; an abstract one
- * belongs to the host's network namespace and stays out of reach. */
-#define CONTAINER_NOTIFY_SOCKET "/run/notify/notify.sock"
+/* ENTRY ("KEY=VALUE") into ENV, in place of the image's or the user's
+ * KEY: what skiff sets for systemd must be what the container reads. */
+static char **
+env_put (char **env, const char *entry)
+{
+  size_t key_len = strcspn (entry, "=") + 1;
 
+  for (char **e = env; *e; e++)
+    if (strncmp (*e, entry, key_len) == 0)
+      {
+        free (*e);
+        *e = xstrdup (entry);
+        return env;
+      }
+  return strv_append (env, entry);
+}
+
+/* --sdnotify=container: the monitor's relay socket (sd_notify_relay.h),
+ * bound at podman's place in the container, where the container's own
+ * sd_notify finds it through NOTIFY_SOCKET. */
 static void
 add_notify_socket (struct start *s)
 {
-  const char *mode = cfg_str (s->c, "HostConfig", "SdNotifyMode");
-  const char *path = getenv ("NOTIFY_SOCKET");
   struct runtime_mount *m;
 
-  if (mode == NULL || strcmp (mode, "container") != 0 || path == NULL || path[0] != '/')
+  if (!sd_notify_relay_wanted (cfg_str (s->c, "HostConfig", "SdNotifyMode")))
     return;
   s->mounts = xrealloc (s->mounts, (s->n_mounts + 2) * sizeof *s->mounts);
   m = &s->mounts[s->n_mounts++];
-  *m = (struct runtime_mount) { .type = RUNTIME_MOUNT_BIND, .source = xstrdup (path),
-                                .destination = xstrdup (CONTAINER_NOTIFY_SOCKET),
+  *m = (struct runtime_mount) { .type = RUNTIME_MOUNT_BIND,
+                                .source = sd_notify_relay_socket_path (s->c->run_dir),
+                                .destination = xstrdup (SD_NOTIFY_RELAY_CONTAINER_PATH),
                                 .is_nonrecursive = true };
-  s->env = strv_append (s->env, "NOTIFY_SOCKET=" CONTAINER_NOTIFY_SOCKET);
+  s->env = env_put (s->env, "NOTIFY_SOCKET=" SD_NOTIFY_RELAY_CONTAINER_PATH);
+}
+
+/* Socket activation: systemd's sockets reach the container's process at
+ * the numbers systemd gave them (sd_listen.h). */
+static void
+add_listen_fds (struct start *s, struct runtime_process *p)
+{
+  const struct sd_listen *l = sd_listen_get ();
+  cleanup_strv char **env = sd_listen_env (l);
+
+  for (char **e = env; *e; e++)
+    s->env = env_put (s->env, *e);
+  p->preserve_fds = l->n_fds;
 }
 
 static void
@@ -452,6 +481,7 @@ build_spec (struct start *s, const struct container_io *io, struct runtime_spec 
     return -1;
   s->env = container_start_env (s->c, s->hostname, io->is_tty);
   add_notify_socket (s);
+  add_listen_fds (s, p);
   s->group_add = json_strv (cfg_get (s->c, "HostConfig", "GroupAdd"));
   default_user (s);
   p->argv = s->argv;
@@ -626,5 +656,6 @@ container_remove (struct skiff_context *ctx, struct container *c, struct error *
 {
   if (container_delete_record (ctx, c, err) < 0)
     return -1;
+  events_container (ctx, c, "remove");
   return container_purge_trash (ctx, err);
 }

@@ -49,6 +49,7 @@ struct container_tar
   void *sink_arg;
   struct error *sink_error; /* what the sink said when libarchive saw -1 */
   bool is_open;
+  bool is_discarding; /* freed half-written: the sink gets nothing more */
 };
 
 int
@@ -76,6 +77,8 @@ write_cb (struct archive *a, void *data, const void *buf, size_t len)
   struct container_tar *t = data;
 
   (void) a;
+  if (t->is_discarding)
+    return (la_ssize_t) len;
   if (t->sink (t->sink_arg, buf, len, &t->sink_error) < 0)
     return -1;
   return (la_ssize_t) len;
@@ -102,8 +105,14 @@ container_tar_free (struct container_tar *t)
 {
   if (t == NULL)
     return;
+  /* Closing (rather than archive_write_fail) releases libarchive's block
+   * buffer, which archive_write_free leaks after a failure; the sink sees
+   * no end-of-archive for a stream that was abandoned. */
   if (t->is_open)
-    archive_write_fail (t->a);
+    {
+      t->is_discarding = true;
+      archive_write_close (t->a);
+    }
   archive_write_free (t->a);
   archive_entry_linkresolver_free (t->links);
   err_release (&t->sink_error);
@@ -413,6 +422,24 @@ container_tar_add_marker (struct container_tar *t, const char *arcname, struct e
     r = tar_error (t, arcname, err);
   archive_entry_free (e);
   return r;
+}
+
+int
+container_tar_begin_entry (struct container_tar *t, struct archive_entry *e, struct error **err)
+{
+  if (ensure_open (t, err) < 0)
+    return -1;
+  if (archive_write_header (t->a, e) < ARCHIVE_WARN)
+    return tar_error (t, archive_entry_pathname (e) ? archive_entry_pathname (e) : "entry", err);
+  return 0;
+}
+
+int
+container_tar_write (struct container_tar *t, const void *buf, size_t len, struct error **err)
+{
+  if (len > 0 && archive_write_data (t->a, buf, len) < 0)
+    return tar_error (t, "write entry data", err);
+  return 0;
 }
 
 int

@@ -15,6 +15,8 @@
 #include "container.h"
 #include "libutil/error.h"
 
+struct archive_entry;
+
 /* Where the tar's bytes go; 0 or negative with *err set. */
 typedef int (*container_tar_sink) (void *arg, const void *buf, size_t len, struct error **err);
 
@@ -37,6 +39,16 @@ int container_tar_add (struct container_tar *t, int dirfd, const char *name, con
 /* An empty regular file ARCNAME, mode 0, owned by 0:0: how OCI layers say
  * ".wh.NAME" and ".wh..wh..opq". */
 int container_tar_add_marker (struct container_tar *t, const char *arcname, struct error **err)
+    __attribute__ ((warn_unused_result));
+
+/* An entry built by the caller (pathname, type, mode, owner, times, size,
+ * link target all set in E, which stays the caller's), for content that
+ * is not a file under a directory: build's here-documents, downloads and
+ * re-rooted archive entries.  A regular file's SIZE bytes follow with
+ * container_tar_write(); fewer are padded with zeros, more are cut. */
+int container_tar_begin_entry (struct container_tar *t, struct archive_entry *e, struct error **err)
+    __attribute__ ((warn_unused_result));
+int container_tar_write (struct container_tar *t, const void *buf, size_t len, struct error **err)
     __attribute__ ((warn_unused_result));
 
 /* Write the end of the archive.  The sink sees nothing after it. */

@@ -204,7 +204,7 @@ aligned_bytes (const struct lines *l)
       if (strlen (l->v[i][k]) > width[k])
         width[k] = strlen (l->v[i][k]);
   for (size_t k = 0; k < l->ncols; k++)
-    line += width[k] + 3;
+    line += table_column_width (width[k]);
   return line * l->n;
 }
 

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "events.h"
 #include "image_archive.h"
 #include "image_pull.h"
 #include "image_layers.h"
@@ -509,6 +510,21 @@ pull_from_transport (struct skiff_context *ctx, const struct image_transport_ref
   return 0;
 }
 
+char *
+image_pull_remote_digest (struct skiff_context *ctx, const char *name,
+                          const struct image_pull_opts *opts, struct error **err)
+{
+  struct image_pull_opts quiet = *opts;
+  struct pull p = { .ctx = ctx, .opts = &quiet };
+  char *digest = NULL;
+
+  quiet.is_quiet = true;
+  if (pull_from_candidates (&p, name, err) == 0)
+    digest = xstrdup (p.raw.digest);
+  pull_clear (&p);
+  return digest;
+}
+
 int
 image_pull (struct skiff_context *ctx, const char *name, const struct image_pull_opts *opts,
             char **id_out, struct error **err)
@@ -548,6 +564,8 @@ image_pull (struct skiff_context *ctx, const char *name, const struct image_pull
     {
       say (&p, "Writing manifest to image destination\n");
       r = store_image (&p, id_out, err);
+      if (r == 0)
+        events_image (ctx, "pull", id_out ? *id_out : NULL, name);
     }
   if (p.store)
     purge_trash (&p);

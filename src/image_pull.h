@@ -27,4 +27,12 @@ int image_pull (struct skiff_context *ctx, const char *name,
                 const struct image_pull_opts *opts, char **id_out, struct error **err)
     __attribute__ ((warn_unused_result));
 
+/* The digest of the image manifest a pull of NAME would store, asking
+ * the registry for the manifest only: NAME resolved as image_pull() does
+ * (registries.conf candidates and mirrors) and an index narrowed to the
+ * platform pull would choose.  Returns "sha256:<hex>", malloc'd, or NULL
+ * with *ERR set when no candidate answers.  Prints nothing. */
+char *image_pull_remote_digest (struct skiff_context *ctx, const char *name,
+                                const struct image_pull_opts *opts, struct error **err);
+
 #endif

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "events.h"
 #include "image_archive.h"
 #include "image_push.h"
 #include "image_transport.h"
@@ -784,5 +785,7 @@ image_push (struct skiff_context *ctx, const char *source, const char *destinati
     r = push_to_registry (&p, source, r > 0 ? tr.ref : destination, err);
   image_transport_ref_clear (&tr);
   push_clear (&p);
+  if (r == 0)
+    events_image (ctx, "push", NULL, destination ? destination : source);
   return r;
 }

@@ -11,17 +11,23 @@
 #include "context.h"
 #include "libutil/log.h"
 #include "libutil/mem.h"
+#include "sd_listen.h"
 
 static const struct command *const commands[] = {
   &cmd_attach_command,
+  &cmd_auto_update_command,
+  &cmd_build_command,
   &cmd_commit_command,
+  &cmd_completion_command,
   &cmd_container_command,
   &cmd_cp_command,
   &cmd_create_command,
   &cmd_diff_command,
+  &cmd_events_command,
   &cmd_exec_command,
   &cmd_export_command,
   &cmd_generate_command,
+  &cmd_help_command,
   &cmd_history_command,
   &cmd_image_command,
   &cmd_images_command,
@@ -40,6 +46,7 @@ static const struct command *const commands[] = {
   &cmd_ps_command,
   &cmd_pull_command,
   &cmd_push_command,
+  &cmd_quadlet_command,
   &cmd_rename_command,
   &cmd_restart_command,
   &cmd_rm_command,
@@ -70,15 +77,23 @@ static const char global_options_help[] =
   "      --storage-opt stringArray used to pass an option to the storage driver\n"
   "  -v, --version                 version for skiff\n";
 
+/* The tree's root: help, man pages and `skiff help` start here. */
+static const struct command root_command = {
+  .name = "skiff",
+  .summary = "Manage containers and images, rootless and without a daemon",
+  .usage = "skiff [options] COMMAND",
+  .description = "Manage containers and images, rootless and without a daemon.\n\n"
+                 "skiff runs OCI containers as the invoking user.  Each invocation is\n"
+                 "a short-lived process, with no daemon, and the command line is\n"
+                 "docker's, so `alias docker=skiff` works for everyday use.",
+  .options_help = global_options_help,
+  .subs = commands,
+};
+
 static void
 print_main_help (FILE *out)
 {
-  fprintf (out, "Manage pods, containers and images, rootless and without a daemon\n\n"
-                "Usage:\n  skiff [options] [command]\n\nAvailable Commands:\n");
-  for (const struct command *const *c = commands; *c; c++)
-    fprintf (out, "  %-12s %s\n", (*c)->name, (*c)->summary);
-  fprintf (out, "\nOptions:\n%s  -h, --help                    help for skiff\n",
-           global_options_help);
+  cli_fprint_help (out, &root_command, "skiff");
 }
 
 static const struct command *
@@ -182,19 +197,18 @@ dispatch (struct skiff_context *ctx, const struct command *const *table,
   if (cmd == NULL)
     return err_make (err, 0, "unrecognized command `%s %s`\nTry '%s --help' for more "
                      "information", path, argv[0], path);
+  cleanup_free char *cmd_path = xasprintf ("%s %s", path, cmd->name);
   if (cmd->subs && argc > 1 && argv[1][0] != '-')
-    {
-      cleanup_free char *sub_path = xasprintf ("%s %s", path, cmd->name);
-      return dispatch (ctx, cmd->subs, sub_path, argc - 1, argv + 1, err);
-    }
+    return dispatch (ctx, cmd->subs, cmd_path, argc - 1, argv + 1, err);
+  cli_set_current (cmd, cmd_path);
   if (cmd->run == NULL)
     {
       if (argc > 1 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
         {
-          cli_print_help (cmd, NULL);
+          cli_print_help (cmd, cmd_path);
           return 0;
         }
-      return err_make (err, 0, "missing command '%s %s COMMAND'", path, cmd->name);
+      return err_make (err, 0, "missing command '%s COMMAND'", cmd_path);
     }
   return cmd->run (ctx, argc, argv, err);
 }
@@ -211,6 +225,18 @@ main (int argc, char **argv)
       cli_argv_area = argv[0];
       cli_argv_area_len = (size_t) (argv[argc - 1] + strlen (argv[argc - 1]) + 1 - argv[0]);
     }
+  /* Linked as a systemd generator, skiff is the Quadlet generator: it
+   * takes systemd's arguments (output directories), not a command. */
+  if (argc > 0 && cmd_quadlet_is_generator (argv[0]))
+    {
+      if (cmd_quadlet_generator (argc, argv, &err) == 0)
+        return 0;
+      err_print (err, stderr);
+      return err_exit_code (err);
+    }
+  cli_set_root (&root_command);
+  /* Before anything runs a helper that would inherit systemd's sockets. */
+  sd_listen_take ();
   /* A command returns its exit status (0, or a container's status) or a
    * negative value with err set. */
   ret = parse_global (argc, argv, &ctx, &err);

@@ -33,12 +33,14 @@
 #include "container_net.h"
 #include "container_start.h"
 #include "ctr_log.h"
+#include "events.h"
 #include "libutil/jobj.h"
 #include "libutil/log.h"
 #include "libutil/mem.h"
 #include "libutil/parse.h"
 #include "monitor.h"
 #include "sd_notify.h"
+#include "sd_notify_relay.h"
 #include "volumes.h"
 
 #define RELAY_BUF (64 * 1024)
@@ -60,6 +62,7 @@ struct mon
   struct container_attach_server *attach; /* detached: attach clients */
   struct ctr_log_writer *log;
   struct container_net *net;   /* the network this process serves */
+  struct sd_notify_relay *notify; /* --sdnotify=container: the container's socket, or NULL */
   pid_t pid;
   int exit_code;
   bool is_raw;
@@ -351,8 +354,8 @@ wait_exit (struct mon *m)
 {
   for (;;)
     {
-      struct pollfd p[5 + CONTAINER_ATTACH_MAX_FDS];
-      int n = 0, ip_sig, ip_out = -1, ip_err = -1, ip_pty = -1, ip_in = -1, ip_att;
+      struct pollfd p[6 + CONTAINER_ATTACH_MAX_FDS];
+      int n = 0, ip_sig, ip_out = -1, ip_err = -1, ip_pty = -1, ip_in = -1, ip_ntf = -1, ip_att;
       size_t n_att;
 
       ip_sig = n;
@@ -365,6 +368,9 @@ wait_exit (struct mon *m)
         ip_pty = n, p[n++] = (struct pollfd) { .fd = m->pty, .events = POLLIN };
       if (m->stdin_fd >= 0)
         ip_in = n, p[n++] = (struct pollfd) { .fd = m->stdin_fd, .events = POLLIN };
+      if (m->notify)
+        ip_ntf = n, p[n++] = (struct pollfd) { .fd = sd_notify_relay_fd (m->notify),
+                                               .events = POLLIN };
       ip_att = n;
       n_att = container_attach_pollfds (m->attach, p + n, CONTAINER_ATTACH_MAX_FDS);
       n += (int) n_att;
@@ -395,6 +401,8 @@ wait_exit (struct mon *m)
         relay (m, &m->pty, 1);
       if (ip_in >= 0 && p[ip_in].revents)
         forward_stdin (m);
+      if (ip_ntf >= 0 && p[ip_ntf].revents)
+        sd_notify_relay_handle (m->notify, getpid ());
       container_attach_handle (m->attach, p + ip_att, n_att, m->pty, m->ctr_stdin);
       if (p[ip_sig].revents && handle_signal (m))
         {
@@ -497,6 +505,8 @@ start_once (struct mon *m, struct error **err)
     }
   m->pid = proc.pid;
   m->pty = proc.pty_master;
+  events_container (m->ctx, m->c, "init");
+  events_container (m->ctx, m->c, "start");
   if (m->pty >= 0 && m->is_foreground && m->o->is_interactive)
     m->stdin_fd = 0;
   return 0;
@@ -504,14 +514,19 @@ start_once (struct mon *m, struct error **err)
 
 /* --sdnotify: the unit's main process is this monitor, which outlives
  * restarts.  "conmon" also says the service is ready once the container
- * runs; "container" leaves READY=1 to the container, which has the socket
- * (container_start.c); "ignore" tells nothing.  A socket that cannot be
+ * runs; "container" leaves READY=1 to the container, whose messages come
+ * through the relay (open_notify_relay); "ignore" tells nothing.  A socket that cannot be
  * told is worth a warning, not a failed start. */
+static const char *
+sdnotify_mode (struct container *c)
+{
+  return jobj_get_string (jobj_get_object (c->config, "HostConfig"), "SdNotifyMode");
+}
+
 static void
 notify_ready (struct mon *m)
 {
-  const char *mode = jobj_get_string (jobj_get_object (m->c->config, "HostConfig"),
-                                      "SdNotifyMode");
+  const char *mode = sdnotify_mode (m->c);
   struct error *e = NULL;
   int r = 0;
 
@@ -524,6 +539,17 @@ notify_ready (struct mon *m)
       log_warn ("container %.12s: %s", m->c->id, e->msg);
       err_release (&e);
     }
+}
+
+/* --sdnotify=container: the container's socket exists before the
+ * container, which finds it bind-mounted (container_start.c), and lasts
+ * across its restarts. */
+static int
+open_notify_relay (struct mon *m, struct error **err)
+{
+  if (!sd_notify_relay_wanted (sdnotify_mode (m->c)))
+    return 0;
+  return sd_notify_relay_open (m->c->run_dir, &m->notify, err);
 }
 
 /* The restart policy's next run, after the backoff.  Under the container's
@@ -548,6 +574,22 @@ restart (struct mon *m, int delay_ms, struct error **err)
   return start_once (m, err) < 0 ? -1 : 1;
 }
 
+/* `rename` changes the record, not the monitor's copy: the exit's events
+ * name the container as it is called now.  Keeps the old name when the
+ * record cannot be read. */
+static void
+refresh_name (struct mon *m)
+{
+  cleanup_container struct container *now = NULL;
+
+  if (container_find (m->ctx, m->c->id, &now, NULL) == 0 && now
+      && strcmp (now->name, m->c->name) != 0)
+    {
+      free (m->c->name);
+      m->c->name = steal_ptr (&now->name);
+    }
+}
+
 /* Wait for the running container, then restart it as long as its policy
  * says so.  Returns the last exit code. */
 static int
@@ -563,6 +605,9 @@ supervise (struct mon *m, struct error **err)
       close_streams (m);
       if (record_exit (m, err) < 0)
         return -1;
+      refresh_name (m);
+      events_container_exit (m->ctx, m->c, "died", m->exit_code);
+      events_container (m->ctx, m->c, "cleanup");
       if (!m->c->state.is_restarting)
         return 0;
       r = restart (m, delay, err);
@@ -617,6 +662,8 @@ monitor_foreground (struct skiff_context *ctx, struct container *c,
   mon_init (&m, ctx, c, o, true);
   r = block_signals (&m, &old, err);
   if (r == 0)
+    r = open_notify_relay (&m, err);
+  if (r == 0)
     r = start_once (&m, err);
   if (*lock_fd >= 0)
     {
@@ -629,6 +676,7 @@ monitor_foreground (struct skiff_context *ctx, struct container *c,
       r = finish (&m, err);
     }
   *exit_code = m.exit_code;
+  sd_notify_relay_close (m.notify);
   close (m.sigfd);
   sigprocmask (SIG_SETMASK, &old, NULL);
   return r;
@@ -702,6 +750,8 @@ monitor_main (struct skiff_context *ctx, struct container *c, const struct monit
     }
   r = block_signals (&m, &old, &e);
   if (r == 0)
+    r = open_notify_relay (&m, &e);
+  if (r == 0)
     r = start_once (&m, &e);
   /* Before the report: the unit must learn its main PID before `run -d`,
    * the process systemd started, exits. */
@@ -713,11 +763,13 @@ monitor_main (struct skiff_context *ctx, struct container *c, const struct monit
   if (r < 0)
     {
       container_attach_close (m.attach);
+      sd_notify_relay_close (m.notify);
       _exit (1);
     }
   err_release (&e);
   r = finish (&m, &e);
   container_attach_close (m.attach);
+  sd_notify_relay_close (m.notify);
   if (r < 0)
     {
       log_error ("container %.12s: %s", c->id, e->msg);

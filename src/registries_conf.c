@@ -169,15 +169,6 @@ get_string_list (const char *path, json_object *t, const char *key, char ***out,
   return 0;
 }
 
-static bool
-in_list (const char *const *list, const char *s)
-{
-  for (; *list; list++)
-    if (strcmp (*list, s) == 0)
-      return true;
-  return false;
-}
-
 /* Unknown keys are ignored as podman does, but said in debug output so a
  * misspelt key can be found. */
 static void
@@ -186,7 +177,7 @@ note_unknown_keys (const char *path, json_object *t, const char *const *known)
   if (!log_enabled (LOG_LEVEL_DEBUG))
     return;
   json_object_object_foreach (t, key, val)
-    if (!in_list (known, key))
+    if (!strv_contains (known, key))
       log_debug ("%s:%u: ignoring unknown key \"%s\"", path, toml_line (val), key);
 }
 
@@ -417,7 +408,7 @@ parse_short_name_mode (const char *path, json_object *root, struct registries_co
       free (c->short_name_mode);
       c->short_name_mode = NULL;
     }
-  if (c->short_name_mode && !in_list (modes, c->short_name_mode))
+  if (c->short_name_mode && !strv_contains (modes, c->short_name_mode))
     return conf_error (path, key_value (root, "short-name-mode"), err,
                        "invalid short-name-mode \"%s\" (use \"enforcing\", "
                        "\"permissive\" or \"disabled\")", c->short_name_mode);

@@ -15,6 +15,7 @@
 #include "libutil/parse.h"
 #include "net/net.h"
 #include "run_opts.h"
+#include "storage/storage.h"
 
 extern char **environ;
 
@@ -691,4 +692,24 @@ run_opts_to_config (const struct run_opts *o, json_object *image_config, const c
   if (host_config (o, hc, err) < 0)
     return NULL;
   return steal_ptr (&top);
+}
+
+/* The storage driver a new container records (see run_opts.h). */
+int
+run_opts_choose_driver (struct skiff_context *ctx, json_object *config, struct error **err)
+{
+  const char *forced = ctx->storage_driver;
+  const char *driver = NULL;
+
+  for (char **o = ctx->storage_opts; o && *o; o++)
+    if (str_has_prefix (*o, "overlay.mount_program=") || str_has_prefix (*o, "mount_program="))
+      {
+        json_object_object_add (config, "MountProgram",
+                                json_object_new_string (strchr (*o, '=') + 1));
+        forced = "fuse-overlayfs";
+      }
+  if (storage_choose_driver (forced, ctx->root, &driver, err) < 0)
+    return -1;
+  json_object_object_add (config, "Driver", json_object_new_string (driver));
+  return 0;
 }

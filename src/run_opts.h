@@ -97,4 +97,12 @@ json_object *run_opts_to_config (const struct run_opts *o, json_object *image_co
                                  const char *image_id, const char *image_name,
                                  struct error **err);
 
+/* Record in CONFIG (a creation config) the storage driver the container
+ * will use: --storage-driver, a mount_program storage option (which means
+ * fuse-overlayfs, recorded as "MountProgram"), or the automatic choice
+ * (storage_choose_driver()).  Shared by run/create and build's working
+ * containers. */
+int run_opts_choose_driver (struct skiff_context *ctx, json_object *config, struct error **err)
+    __attribute__ ((warn_unused_result));
+
 #endif

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "context.h"
+#include "events.h"
 #include "libutil/buf.h"
 #include "libutil/fs.h"
 #include "libutil/human.h"
@@ -148,6 +149,8 @@ volumes_create (struct skiff_context *ctx, const char *name, char **labels,
     }
   else if (write_meta (ctx, chosen, labels, err) < 0)
     return err_wrap (err, "create volume \"%s\"", chosen);
+  else
+    events_volume (ctx, "create", chosen);
   if (name_out)
     *name_out = steal_ptr (&chosen);
   return 0;
@@ -355,6 +358,7 @@ volumes_remove (struct skiff_context *ctx, const char *name, bool is_force, stru
   trash = xasprintf ("%s/volumes/.trash-%s", ctx->root, name);
   if (rename (dir, trash) < 0)
     return err_make (err, errno, "remove volume \"%s\"", name);
+  events_volume (ctx, "remove", name);
   if (ctx->is_rootless)
     return context_run_in_userns (ctx, remove_child, trash, err);
   return fs_remove_tree (trash, err);

@@ -18,6 +18,9 @@ build_pkgs=(autoconf automake libtool pkg-config gcc libc6-dev make
 runtime_pkgs=(uidmap fuse-overlayfs fuse3)
 test_pkgs=(bats docker-registry skopeo busybox-static jq zstd curl
 	apache2-utils iproute2 procps python3 python3-jwt python3-cryptography)
+# The completion tests load the scripts in zsh and fish; the man-page
+# tests check every generated page with groff and render one with man.
+test_pkgs+=(zsh fish groff-base man-db)
 bench_pkgs=(podman runc hyperfine)
 
 pkgs=("${build_pkgs[@]}" "${runtime_pkgs[@]}" "${test_pkgs[@]}")

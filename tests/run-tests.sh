@@ -10,7 +10,10 @@
 #      users: it creates the test user (with /etc/subuid and /etc/subgid
 #      ranges) and a second user without ranges for the *single-idmap*
 #      files, copies the binary and the tests where they can read them, and
-#      runs bats with a clean environment.
+#      runs bats with a clean environment; for the test user also in a
+#      cgroup2 directory it owns (SKIFF_TEST_CGROUP), with
+#      /run/systemd/system, so that tests/system/systemd_user.bash can start
+#      a systemd user manager.
 # Not as root it skips the installation and the users and runs every system
 # test as the current user.  The last line is "N passed, N failed, N skipped"
 # over unit and system tests; the exit status is non-zero when anything
@@ -30,6 +33,7 @@ test_user=${SKIFF_TEST_USER:-skifftest}
 nosub_user=${SKIFF_TEST_USER_NOSUB:-skifftest-nosub}
 run_unit=1
 run_system=1
+test_cgroup=
 bats_files=()
 
 passed=0
@@ -185,6 +189,26 @@ prepare_devices() {
 	fi
 }
 
+# What a real systemd user manager needs on a machine that did not boot
+# systemd (tests/system/systemd_user.bash starts one per bats file): the
+# /run/systemd/system marker, and a cgroup2 directory owned by the test user
+# that run_bats moves bats into, so that the user may move processes between
+# its subdirectories (the kernel asks for write access to the common
+# ancestor's cgroup.procs).  Without a writable cgroup2 hierarchy nothing is
+# exported and those tests skip.
+prepare_systemd_user() {
+	local base=/sys/fs/cgroup
+	[[ $(stat -f -c %T "$base" 2>/dev/null) == cgroup2fs ]] || base=/sys/fs/cgroup/unified
+	[[ $(stat -f -c %T "$base" 2>/dev/null) == cgroup2fs ]] || return 0
+	# A read-only hierarchy (inside a container) only costs those tests.
+	if ! mkdir -p /run/systemd/system "$base/skiff-test-user" ||
+		! chown -R "$test_user:" "$base/skiff-test-user"; then
+		echo "run-tests: no cgroup for systemd --user; its tests will skip" >&2
+		return 0
+	fi
+	test_cgroup=$base/skiff-test-user
+}
+
 # Copy what the tests read to a place every user can read: the clone may
 # sit under a directory the test users cannot enter.
 stage_tests() {
@@ -222,16 +246,23 @@ count_tap() {
 # run_bats USER FILE...: bats as USER (or as ourselves when USER is empty)
 # with a clean environment.
 run_bats() {
-	local user=$1 tap rc home
+	local user=$1 tap rc home cgroup=
 	shift
 	tap=$(mktemp /tmp/skiff-tap.XXXXXX)
 	if [[ -n $user ]]; then
 		home=$(getent passwd "$user" | cut -d: -f6)
-		(cd "$stage/tests/system" && runuser -u "$user" -- env -i \
+		# Only the test user owns the test cgroup; root moves the subshell,
+		# and so bats, into it (or the systemd --user tests skip).
+		[[ $user == "$test_user" ]] && cgroup=$test_cgroup
+		(if [[ -n $cgroup ]] && ! echo "$BASHPID" >"$cgroup/cgroup.procs"; then
+			cgroup=
+		fi
+		cd "$stage/tests/system" && runuser -u "$user" -- env -i \
 			PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 			HOME="$home" USER="$user" LOGNAME="$user" SHELL=/bin/bash \
 			LANG=C.UTF-8 SKIFF="$stage/bin/skiff" \
 			${SKIFF_TEST_KEEP:+SKIFF_TEST_KEEP=1} \
+			${cgroup:+SKIFF_TEST_CGROUP="$cgroup"} \
 			bats --tap "$@") 2>&1 | tee "$tap"
 	else
 		(cd "$stage/tests/system" && SKIFF="$stage/bin/skiff" bats --tap "$@") 2>&1 | tee "$tap"
@@ -257,6 +288,7 @@ system_tests() {
 	fi
 	prepare_users
 	prepare_devices
+	prepare_systemd_user
 	for f in "${bats_files[@]}"; do
 		if [[ $f == *single-idmap* ]]; then single+=("$f"); else main+=("$f"); fi
 	done

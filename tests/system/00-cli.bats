@@ -6,8 +6,8 @@ load helpers
 
 # The commands `skiff --help` lists, one per line.
 listed_commands() {
-	"$SKIFF" --help | awk '/^Available Commands:/ { on = 1; next }
-		on && /^$/ { exit }
+	"$SKIFF" --help | awk '/^(Common |Management )?Commands:$/ { on = 1; next }
+		on && /^$/ { on = 0 }
 		on { print $1 }'
 }
 

@@ -329,10 +329,10 @@ squeeze() {
 	run_skiff ps
 	assert_equal "$(squeeze <<<"${lines[0]}")" "CONTAINER ID IMAGE COMMAND CREATED STATUS PORTS NAMES" "header"
 	assert_equal "${#lines[@]}" 2 "header and one row"
-	assert_match "$(squeeze <<<"${lines[1]}")" "^${id:0:12} $CTR_IMAGE sleep 1000 .* ago Up .* up1$" "row"
+	assert_match "$(squeeze <<<"${lines[1]}")" "^${id:0:12} $CTR_IMAGE \"sleep 1000\" .* ago Up .* up1$" "row"
 	run_skiff ps -a
 	assert_equal "${#lines[@]}" 3 "header and two rows with -a"
-	assert_match "$(squeeze <<<"$output")" $'\n'"[0-9a-f]{12} $CTR_IMAGE sh -c exit 2 .* ago Exited \\(2\\) .* ago exited1"'($|'$'\n'')' "exited row"
+	assert_match "$(squeeze <<<"$output")" $'\n'"[0-9a-f]{12} $CTR_IMAGE \"sh -c exit 2\" .* ago Exited \\(2\\) .* ago exited1"'($|'$'\n'')' "exited row"
 }
 
 @test "ps -q, --no-trunc, -l, -n" {

@@ -1,7 +1,8 @@
 # Shared setup for skiff's system tests (bats).  Every .bats file starts with
 # `load helpers`.  The tests run the real binary as an unprivileged user
 # against a real registry (Debian's docker-registry) with images built here,
-# without skiff, from the busybox-static package.
+# without skiff, from the busybox-static package.  Tests that need a real
+# systemd user manager also `load systemd_user` (systemd_user.bash).
 #
 # Environment
 #   SKIFF              the binary under test (default: `skiff` on PATH)

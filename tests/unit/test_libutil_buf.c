@@ -257,6 +257,22 @@ test_strip_returns_same_pointer (void **state)
   assert_ptr_equal (str_strip (s), s);
 }
 
+/* One to four bytes, at each boundary of the encoding. */
+static void
+test_append_utf8 (void **state)
+{
+  struct buf b = BUF_INIT;
+  static const uint32_t cps[] = { 0x41, 0x7f, 0x80, 0xe9, 0x7ff, 0x800, 0x20ac, 0xffff, 0x10000,
+                                  0x1f600, 0x10ffff };
+
+  (void) state;
+  for (size_t i = 0; i < sizeof cps / sizeof cps[0]; i++)
+    buf_append_utf8 (&b, cps[i]);
+  assert_string_equal (b.data, "A\x7f\xc2\x80\xc3\xa9\xdf\xbf\xe0\xa0\x80\xe2\x82\xac"
+                                     "\xef\xbf\xbf\xf0\x90\x80\x80\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf");
+  buf_free (&b);
+}
+
 int
 main (void)
 {
@@ -281,6 +297,7 @@ main (void)
     cmocka_unit_test (test_split_then_join_round_trips),
     cmocka_unit_test (test_strip),
     cmocka_unit_test (test_strip_returns_same_pointer),
+    cmocka_unit_test (test_append_utf8),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

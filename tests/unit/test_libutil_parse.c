@@ -458,6 +458,20 @@ test_uint_default_name (void **state)
   assert_true (strncmp (err->msg, "invalid number \"x\"", 18) == 0);
 }
 
+static void
+test_hex_digit (void **state)
+{
+  (void) state;
+  assert_int_equal (parse_hex_digit ('0'), 0);
+  assert_int_equal (parse_hex_digit ('9'), 9);
+  assert_int_equal (parse_hex_digit ('a'), 10);
+  assert_int_equal (parse_hex_digit ('F'), 15);
+  assert_int_equal (parse_hex_digit ('g'), -1);
+  assert_int_equal (parse_hex_digit ('/'), -1);
+  assert_int_equal (parse_hex_digit (0), -1);
+  assert_int_equal (parse_hex_digit (0xe9), -1);
+}
+
 int
 main (void)
 {
@@ -487,6 +501,7 @@ main (void)
     cmocka_unit_test (test_uint_rejects_overflow),
     cmocka_unit_test (test_uint_rejects_malformed),
     cmocka_unit_test (test_uint_default_name),
+    cmocka_unit_test (test_hex_digit),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

@@ -205,8 +205,8 @@ test_table_without_heading (void **state)
 {
   (void) state;
   check_rows (PS_ROWS, "table {{.ID}}\\t{{.Image}}", PS_HEADERS, true,
-              "abc      busybox\n"
-              "defghi   alpine:3\n");
+              "abc       busybox\n"
+              "defghi    alpine:3\n");
 }
 
 static void
@@ -246,9 +246,9 @@ test_table_header_keeps_titles_through_functions (void **state)
 {
   (void) state;
   check_rows (PS_ROWS, "table {{truncate .ID 2}}\t{{json .Labels}}", NULL, false,
-              "ID   LABELS\n"
-              "ab   {\"a\":\"1\"}\n"
-              "de   {}\n");
+              "ID        LABELS\n"
+              "ab        {\"a\":\"1\"}\n"
+              "de        {}\n");
 }
 
 static void
@@ -257,8 +257,8 @@ test_table_short_lines_have_no_trailing_padding (void **state)
   (void) state;
   check_rows ("[{\"A\": \"x\", \"B\": \"y\"}, {\"A\": \"longer\", \"B\": \"\"}]",
               "table {{.A}}{{if .B}}\t{{.B}}{{end}}", NULL, false,
-              "A        B\n"
-              "x        y\n"
+              "A         B\n"
+              "x         y\n"
               "longer\n");
 }
 
@@ -267,10 +267,10 @@ test_table_rows_with_newlines_are_several_lines (void **state)
 {
   (void) state;
   check_rows ("[{\"A\": \"a\", \"B\": \"bb\"}]", "table {{.A}}\t1\\n{{.B}}\t2", NULL, false,
-              "A    1\n"
-              "B    2\n"
-              "a    1\n"
-              "bb   2\n");
+              "A         1\n"
+              "B         2\n"
+              "a         1\n"
+              "bb        2\n");
 }
 
 static void
