@@ -279,14 +279,17 @@ runtime_process_run (const struct runtime_process *p, const struct runtime_proce
     prepare_cwd (cwd, &u);
   if (setup_streams (p, &u, o, err) < 0)
     return -1;
+  /* The parent's on-created work (the network) opens /proc/PID/ns/ files, which
+   * the kernel refuses once a change of user has made us non-dumpable: wait
+   * for it before becoming the user. */
+  if (o->go_fd >= 0 && runtime_sync_wait_go (o->go_fd, err) < 0)
+    return -1;
   is_in_cwd = chdir (cwd) == 0;
   if (become_user (p, &u, err) < 0)
     return -1;
   if (!is_in_cwd && chdir (cwd) < 0)
     return err_make (err, errno, "change to the working directory \"%s\"", cwd);
   if (pass_descriptors (p->preserve_fds, err) < 0)
-    return -1;
-  if (o->go_fd >= 0 && runtime_sync_wait_go (o->go_fd, err) < 0)
     return -1;
   a = (struct exec_args) { p->argv, env };
   if (o->init)

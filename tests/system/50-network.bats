@@ -147,6 +147,18 @@ sys.exit(1)' "$port"
 # ---------------------------------------------------------------------------
 # Network modes and the files
 
+# The network is set up from the host while the container's first process
+# waits; a process that has already changed user is no longer dumpable and
+# its /proc/PID/ns files refuse the host.  Each run must start.
+@test "network: a container with --user starts with the default network, every time" {
+	local i
+	pull_ctr_image
+	for i in $(seq 12); do
+		run_skiff run --rm --user 1234:1234 "$CTR_IMAGE" id -u
+		assert_equal "$output" "1234" "run $i"
+	done
+}
+
 @test "network: --network none has only lo" {
 	pull_ctr_image
 	run_skiff run --rm --network none "$CTR_IMAGE" cat /proc/net/dev
