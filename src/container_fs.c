@@ -39,6 +39,7 @@
 #include "container_fs.h"
 #include "container_start.h"
 #include "context.h"
+#include "libutil/lazylib.h"
 #include "libutil/log.h"
 #include "libutil/mem.h"
 #include "libutil/spawn.h"
@@ -359,9 +360,15 @@ container_fs_start (struct skiff_context *ctx, struct container *c, enum contain
                     container_fs_fn fn, void *arg, struct container_fs_proc **out,
                     struct error **err)
 {
-  struct container_fs_proc *p = xmalloc0 (sizeof *p);
+  struct container_fs_proc *p;
   int r;
 
+  /* FN runs where "/" is the container's root, which has none of our
+   * shared libraries: load libarchive (cp and export stream tars) now, so
+   * the child inherits it. */
+  if (lazylib_load (&lazylib_archive, err) < 0)
+    return -1;
+  p = xmalloc0 (sizeof *p);
   p->job.fn = fn;
   p->job.arg = arg;
   p->job.view = view;

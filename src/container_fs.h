@@ -19,7 +19,10 @@ enum container_fs_view
 };
 
 /* Runs in the child with "/" and the working directory at the container's
- * root.  0, or negative with *err set (it reaches the caller). */
+ * root.  0, or negative with *err set (it reaches the caller).  The host's
+ * libraries are out of reach there: FN may use libarchive, which
+ * container_fs_start() loads first, and no other lazily loaded library
+ * (libutil/lazylib.h). */
 typedef int (*container_fs_fn) (void *arg, struct error **err);
 
 struct container_fs_proc;

@@ -7,7 +7,7 @@
 #   bash tests/install-deps.sh [--bench]
 set -euo pipefail
 
-build_pkgs=(autoconf automake libtool pkg-config gcc libc6-dev make
+build_pkgs=(autoconf automake libtool pkg-config gcc binutils libc6-dev make
 	libcurl4-openssl-dev libjson-c-dev libarchive-dev libfuse3-dev
 	libslirp-dev libglib2.0-dev libssl-dev libcmocka-dev)
 # uidmap gives newuidmap/newgidmap, fuse-overlayfs and fuse3 the overlay
