@@ -9,6 +9,7 @@
 
 struct lazylib lazylib_curl = { SKIFF_LIBCURL_SONAME, "libcurl4", NULL };
 struct lazylib lazylib_archive = { SKIFF_LIBARCHIVE_SONAME, "libarchive13", NULL };
+struct lazylib lazylib_crypto = { SKIFF_LIBCRYPTO_SONAME, "libssl3", NULL };
 
 static void *
 open_lib (struct lazylib *lib)

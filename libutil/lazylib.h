@@ -1,11 +1,12 @@
-/* Lazy loading of the two big libraries, libcurl and libarchive.  Linked
- * the ordinary way they bring some forty shared objects (TLS, Kerberos,
+/* Lazy loading of libcurl, libarchive and libcrypto.  Linked the ordinary
+ * way the first two bring some forty shared objects (TLS, Kerberos,
  * LDAP, compressors, ICU) into every skiff process: about 7 ms of dynamic
  * loading at each command and 2 MB of memory in each container's monitor,
- * which needs neither library.  Instead libutil/lazy_curl.c and
- * libutil/lazy_archive.c define every function skiff calls as a small
- * trampoline that dlopen()s the library on first use and jumps to the real
- * function, so callers keep using the libraries' own API unchanged.
+ * which needs none of the three.  Instead libutil/lazy_curl.c,
+ * lazy_archive.c and lazy_crypto.c define every function skiff calls as a
+ * small trampoline that dlopen()s the library on first use and jumps to
+ * the real function, so callers keep using the libraries' own API
+ * unchanged.
  *
  * A function skiff starts calling must be added to the table of its
  * library's file; the link fails with an undefined reference until it is. */
@@ -25,6 +26,7 @@ struct lazylib
 
 extern struct lazylib lazylib_curl;
 extern struct lazylib lazylib_archive;
+extern struct lazylib lazylib_crypto;
 
 /* Load LIB now; an error names the library and the package to install.
  * Callers that can report an error nicely call this before first use; the

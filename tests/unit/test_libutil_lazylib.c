@@ -13,6 +13,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <curl/curl.h>
+#include <openssl/evp.h>
 
 #include "libutil/error.h"
 #include "libutil/lazylib.h"
@@ -108,6 +109,22 @@ test_curl_setopt_types (void **state)
   assert_string_equal (curl_easy_strerror (CURLE_OK), "No error");
 }
 
+/* SHA-256 of "abc" through the libcrypto trampolines. */
+static void
+test_crypto_digest (void **state)
+{
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  static const unsigned char want[] = { 0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea };
+
+  (void) state;
+  assert_false (lazylib_is_loaded (&lazylib_crypto));
+  assert_int_equal (EVP_Digest ("abc", 3, md, &len, EVP_sha256 (), NULL), 1);
+  assert_true (lazylib_is_loaded (&lazylib_crypto));
+  assert_int_equal (len, 32);
+  assert_memory_equal (md, want, sizeof want);
+}
+
 static void
 test_missing_library (void **state)
 {
@@ -129,6 +146,7 @@ main (void)
     cmocka_unit_test (test_not_loaded_until_used),
     cmocka_unit_test (test_archive_round_trip),
     cmocka_unit_test (test_curl_setopt_types),
+    cmocka_unit_test (test_crypto_digest),
     cmocka_unit_test (test_missing_library),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
