@@ -51,95 +51,15 @@ runs=${1:-3}
 	echo "usage: $0 [RUNS]   (1 to 99)" >&2
 	exit 2
 }
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-helpers=${BENCH_HELPERS:-$here/../tests/system/helpers.bash}
-if [[ -z ${SKIFF-} ]]; then
-	if [[ -x $here/../build/skiff ]]; then
-		SKIFF=$here/../build/skiff
-	else
-		SKIFF=$(command -v skiff) || {
-			echo "network.sh: no skiff binary: build it or set SKIFF" >&2
-			exit 1
-		}
-	fi
-fi
-for tool in podman runc slirp4netns skopeo docker-registry curl jq ab python3; do
-	command -v "$tool" >/dev/null || {
-		echo "network.sh: $tool is not installed (bash tests/install-deps.sh --bench)" >&2
-		exit 1
-	}
-done
-[[ -f $helpers ]] || {
-	echo "network.sh: no $helpers (set BENCH_HELPERS)" >&2
-	exit 1
-}
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init --helpers podman runc slirp4netns skopeo docker-registry curl jq ab python3
+bench_as_user BENCH_DIR BENCH_RUNDIR -- "$runs"
 
-# As root: copy the script, the helpers and the binary where the user can
-# read them and start over as that user, with a clean environment.
-if [[ $(id -u) -eq 0 ]]; then
-	user=${BENCH_USER:-skifftest}
-	id -u "$user" >/dev/null 2>&1 || {
-		echo "network.sh: no user $user: run tests/run-tests.sh once, or set BENCH_USER" >&2
-		exit 1
-	}
-	stage=$(mktemp -d /tmp/skiff-bench.XXXXXX)
-	trap 'rm -rf "$stage"' EXIT
-	cp "$SKIFF" "$stage/skiff"
-	cp "${BASH_SOURCE[0]}" "$stage/network.sh"
-	cp "$helpers" "$stage/helpers.bash"
-	chmod -R a+rX "$stage"
-	cd "$stage"
-	runuser -u "$user" -- env -i PATH=/usr/local/bin:/usr/bin:/usr/sbin:/bin \
-		HOME="$(getent passwd "$user" | cut -d: -f6)" USER="$user" LOGNAME="$user" \
-		SKIFF="$stage/skiff" BENCH_HELPERS="$stage/helpers.bash" \
-		${BENCH_DIR:+BENCH_DIR="$BENCH_DIR"} ${BENCH_RUNDIR:+BENCH_RUNDIR="$BENCH_RUNDIR"} \
-		bash "$stage/network.sh" "$runs"
-	exit
-fi
-
-# ---------------------------------------------------------------------------
-# Private state, as in run.sh.
-
-# podman refuses a --runroot longer than 50 characters, and slirp4netns an
-# API socket path ($XDG_RUNTIME_DIR/libpod/tmp/ID.net) of 108 or more: the
-# runtime directories get a short path of their own.
-rundir_base=${BENCH_RUNDIR:-/dev/shm}
-[[ -d $rundir_base && -w $rundir_base ]] || rundir_base=/tmp
-work=$(mktemp -d "${BENCH_DIR:-/tmp}/skiff-bench-net.XXXXXX")
-rundir=$(mktemp -d "$rundir_base/sbn.XXXXXX") || {
-	rmdir "$work"
-	exit 1
-}
-skiff=("$SKIFF" --root "$work/skiff-root" --runroot "$rundir/skiff")
-podman=(podman --root "$work/podman-root" --runroot "$rundir/podman" --storage-driver overlay)
-
-cleanup() {
-	local pid
-	"${skiff[@]}" rm -a -f >/dev/null 2>&1 || true
-	"${podman[@]}" rm -a -f -t 0 >/dev/null 2>&1 || true
-	stop_all_registries >/dev/null 2>&1 || true
-	pid=$(cat "$rundir/x/libpod/tmp/pause.pid" 2>/dev/null || true)
-	[[ -z $pid ]] || kill "$pid" 2>/dev/null || true
-	"$SKIFF" --root "$rundir/rm-root" --runroot "$rundir/rm-run" \
-		unshare rm -rf "$work" "$rundir" >/dev/null 2>&1 || true
-	rm -rf "$work" "$rundir" 2>/dev/null || true
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-mkdir -m 0700 "$work/config" "$work/data" "$work/tmp" "$rundir/x"
-export XDG_RUNTIME_DIR=$rundir/x XDG_CONFIG_HOME=$work/config XDG_DATA_HOME=$work/data
-export TMPDIR=$work/tmp
-# shellcheck source=tests/system/helpers.bash
-source "$helpers"
-
-cat >"$work/containers.conf" <<'EOF'
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-EOF
-export CONTAINERS_CONF=$work/containers.conf
+# Private state, as in run.sh (lib.sh).  slirp4netns refuses an API socket
+# path ($XDG_RUNTIME_DIR/libpod/tmp/ID.net) of 108 or more: the runtime
+# directories get a shorter name still.
+bench_stores net sbn x
 
 # ---------------------------------------------------------------------------
 # Tools
@@ -238,23 +158,7 @@ wait_http() {
 # ---------------------------------------------------------------------------
 # The image, in both stores
 
-echo "network.sh: building and pushing the busybox image ($work)" >&2
-# shellcheck disable=SC2119
-start_registry
-build_busybox_image "$work/layout"
-img=$REGISTRY_ADDR/bench/busybox:latest
-push_image "$work/layout" latest "$img"
-cat >"$work/registries.conf" <<EOF
-unqualified-search-registries = []
-
-[[registry]]
-location = "$REGISTRY_ADDR"
-insecure = true
-EOF
-export CONTAINERS_REGISTRIES_CONF=$work/registries.conf
-"${skiff[@]}" pull -q "$img" >/dev/null
-"${podman[@]}" pull -q --tls-verify=false "$img" >/dev/null
-stop_all_registries
+bench_busybox_image
 
 # The container: sink on 5000, source on 5001, httpd on 8080.
 serve='mkdir -p /www && echo hello >/www/index.html && httpd -p 8080 -h /www &&
@@ -327,7 +231,7 @@ podman_procs() {
 	done < <(podman_helpers)
 }
 
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+load_before=$(bench_load)
 
 measure skiff "" "${skiff[@]}"
 skiff_procs
@@ -341,7 +245,7 @@ measure podman-slirpfwd slirp4netns:port_handler=slirp4netns "${podman[@]}"
 podman_procs podman-slirpfwd
 "${podman[@]}" rm -f -t 0 "$(cat "$work/id.podman-slirpfwd")" >/dev/null
 
-load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+load_after=$(bench_load)
 
 # ---------------------------------------------------------------------------
 # Summary

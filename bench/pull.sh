@@ -42,50 +42,10 @@ runs=${1:-5}
 	echo "usage: $0 [RUNS]" >&2
 	exit 2
 }
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-helpers=${BENCH_HELPERS:-$here/../tests/system/helpers.bash}
-if [[ -z ${SKIFF-} ]]; then
-	if [[ -x $here/../build/skiff ]]; then
-		SKIFF=$here/../build/skiff
-	else
-		SKIFF=$(command -v skiff) || {
-			echo "pull.sh: no skiff binary: build it or set SKIFF" >&2
-			exit 1
-		}
-	fi
-fi
-for tool in podman skopeo docker-registry curl jq; do
-	command -v "$tool" >/dev/null || {
-		echo "pull.sh: $tool is not installed (bash tests/install-deps.sh --bench)" >&2
-		exit 1
-	}
-done
-[[ -f $helpers ]] || {
-	echo "pull.sh: no $helpers (set BENCH_HELPERS)" >&2
-	exit 1
-}
-
-# As root: copy the script, the helpers and the binary where the user can
-# read them and start over as that user, with a clean environment.
-if [[ $(id -u) -eq 0 ]]; then
-	user=${BENCH_USER:-skifftest}
-	id -u "$user" >/dev/null 2>&1 || {
-		echo "pull.sh: no user $user: run tests/run-tests.sh once, or set BENCH_USER" >&2
-		exit 1
-	}
-	stage=$(mktemp -d /tmp/skiff-bench.XXXXXX)
-	trap 'rm -rf "$stage"' EXIT
-	cp "$SKIFF" "$stage/skiff"
-	cp "${BASH_SOURCE[0]}" "$stage/pull.sh"
-	cp "$helpers" "$stage/helpers.bash"
-	chmod -R a+rX "$stage"
-	cd "$stage"
-	runuser -u "$user" -- env -i PATH=/usr/local/bin:/usr/bin:/usr/sbin:/bin \
-		HOME="$(getent passwd "$user" | cut -d: -f6)" USER="$user" LOGNAME="$user" \
-		SKIFF="$stage/skiff" BENCH_HELPERS="$stage/helpers.bash" \
-		${BENCH_DIR:+BENCH_DIR="$BENCH_DIR"} bash "$stage/pull.sh" "$runs"
-	exit
-fi
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init --helpers podman skopeo docker-registry curl jq
+bench_as_user BENCH_DIR -- "$runs"
 
 # ---------------------------------------------------------------------------
 # Private state: stores, runtime and configuration directories, podman's
@@ -101,32 +61,11 @@ fi
 # block groups (the Orlov allocator), away from recently freed inodes.
 
 work=$(mktemp -d "${BENCH_DIR:-/tmp}/skiff-bench-pull.XXXXXX")
-mkdir -m 0700 "$work/xdg" "$work/config" "$work/data" "$work/tmp" "$work/runs"
-chattr +T "$work/runs" 2>/dev/null || true
 # podman refuses a --runroot longer than 50 characters.
 runroots=$(mktemp -d /tmp/skiff-bench-rr.XXXXXX)
-export XDG_RUNTIME_DIR=$work/xdg XDG_CONFIG_HOME=$work/config XDG_DATA_HOME=$work/data
-# helpers.bash keeps its state (registries, fixtures) under TMPDIR.
-export TMPDIR=$work/tmp
-# shellcheck source=tests/system/helpers.bash
-source "$helpers"
-
-remove_as_user_ns() {
-	"$SKIFF" --root "$work/rm-root" --runroot "$work/rm-run" \
-		unshare rm -rf "$@" >/dev/null 2>&1 || rm -rf "$@" 2>/dev/null || true
-}
-
-cleanup() {
-	local pid
-	stop_all_registries 2>/dev/null || true
-	# podman leaves a pause process holding its user namespace.
-	pid=$(cat "$work/xdg/libpod/tmp/pause.pid" 2>/dev/null || true)
-	[[ -z $pid ]] || kill "$pid" 2>/dev/null || true
-	remove_as_user_ns "$work" "$runroots"
-	rm -rf "$work" "$runroots" 2>/dev/null || true
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_setup "$work/xdg" "$work" "$runroots"
+mkdir -m 0700 "$work/runs"
+chattr +T "$work/runs" 2>/dev/null || true
 
 # Each run's store stays until the end: about 130 MB per run and contender.
 need_mb=$(((runs + 1) * 5 * 130 + 300))
@@ -135,14 +74,6 @@ avail_mb=$(df -Pm "$work" | awk 'NR == 2 { print $4 }')
 	echo "pull.sh: $work has $avail_mb MB free, needs about $need_mb MB (set BENCH_DIR)" >&2
 	exit 1
 }
-
-cat >"$work/containers.conf" <<'EOF'
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-EOF
-export CONTAINERS_CONF=$work/containers.conf
 
 # ---------------------------------------------------------------------------
 # The image
@@ -265,11 +196,6 @@ EOF
 # ---------------------------------------------------------------------------
 # Timing
 
-median_of() {
-	sort -g | awk '{ v[NR] = $1 } END {
-		if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
 # The command line of contender $1 with its store in directory $2 and its
 # runroot $3.
 command_of() {
@@ -341,8 +267,7 @@ check_results() {
 # Disk space a store took, in MiB (read inside the user namespace: some
 # directories belong to subordinate IDs).
 store_mib() {
-	"$SKIFF" --root "$work/rm-root" --runroot "$work/rm-run" unshare \
-		du -sm "$1" 2>/dev/null | cut -f1
+	bench_unshare du -sm "$1" 2>/dev/null | cut -f1
 }
 
 # Where skiff's time goes, from one more cold pull with --log-level debug:
@@ -388,14 +313,7 @@ build_bench_image "$work/layout"
 ref=$REGISTRY_ADDR/bench/big:latest
 push_image "$work/layout" big "$ref"
 rm -rf "$work/layout"
-cat >"$work/registries.conf" <<EOF
-unqualified-search-registries = []
-
-[[registry]]
-location = "$REGISTRY_ADDR"
-insecure = true
-EOF
-export CONTAINERS_REGISTRIES_CONF=$work/registries.conf
+bench_registries_conf
 write_floor_script
 
 manifest=$(registry_manifest bench/big latest)
@@ -421,15 +339,15 @@ check_results
 
 declare -A wall cpu sys
 for name in "${contenders[@]}"; do
-	wall[$name]=$(cut -d' ' -f1 "$work/times.$name" | median_of)
-	cpu[$name]=$(cut -d' ' -f2 "$work/times.$name" | median_of)
-	sys[$name]=$(cut -d' ' -f3 "$work/times.$name" | median_of)
+	wall[$name]=$(cut -d' ' -f1 "$work/times.$name" | bench_median)
+	cpu[$name]=$(cut -d' ' -f2 "$work/times.$name" | bench_median)
+	sys[$name]=$(cut -d' ' -f3 "$work/times.$name" | bench_median)
 done
 
 echo
 echo "Cold pull of $ref: $n_layers gzip layers, $((compressed / 1024 / 1024)) MiB compressed,"
 echo "$((uncompressed / 1024 / 1024)) MiB unpacked; $runs timed runs each after one warm-up, each into an empty store."
-echo "$(nproc) CPUs, kernel $(uname -r); $("$SKIFF" --version); podman $(podman version --format '{{.Client.Version}}')"
+bench_host
 echo
 printf '%-13s %9s %9s %9s %9s %9s %8s %8s\n' contender 'wall med' 'wall min' 'wall max' \
 	'cpu med' 'sys med' '/podman' '/floor'
