@@ -8,6 +8,9 @@
 
 #include "container.h"
 
+/* docker's inspect object for C: every key of Engine API v1.43's, with its
+ * JSON type (tests/system/fixtures/docker-shapes), plus podman's ImageName;
+ * Name without docker's leading "/".  New reference; never fails. */
 json_object *container_json_inspect (const struct container *c);
 json_object *container_json_ps (const struct container *c);
 /* docker's ps template fields: ID (short), Names, Image, Command (quoted

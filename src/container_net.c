@@ -97,12 +97,19 @@ json_object *
 container_net_settings (const struct container_net *n)
 {
   json_object *o = json_object_new_object ();
-  char ip[INET_ADDRSTRLEN] = "";
+  char ip[INET_ADDRSTRLEN] = "", gw[INET_ADDRSTRLEN] = "";
+  bool is_slirp = n->mode.kind == NET_MODE_SLIRP;
 
   json_object_object_add (o, "Ports", net_ports_to_settings (&n->ports, &n->exposed));
-  if (n->mode.kind == NET_MODE_SLIRP)
-    inet_ntop (AF_INET, &n->addrs.guest, ip, sizeof ip);
+  if (is_slirp)
+    {
+      inet_ntop (AF_INET, &n->addrs.guest, ip, sizeof ip);
+      inet_ntop (AF_INET, &n->addrs.gateway, gw, sizeof gw);
+    }
   json_object_object_add (o, "IPAddress", json_object_new_string (ip));
+  json_object_object_add (o, "Gateway", json_object_new_string (gw));
+  json_object_object_add (o, "IPPrefixLen",
+                          json_object_new_int (is_slirp ? (int) n->addrs.prefix_len : 0));
   return o;
 }
 

@@ -31,7 +31,9 @@ int container_net_prepare (struct container *c, struct container_net **out, stru
  * forwards, or just lo up for --network none. */
 int container_net_created (void *data, pid_t pid, struct error **err);
 
-/* NetworkSettings.Ports for the state (docker's shape), new reference. */
+/* What the state records for NetworkSettings: Ports (docker's shape),
+ * IPAddress, Gateway and IPPrefixLen ("" and 0 without slirp), new
+ * reference. */
 json_object *container_net_settings (const struct container_net *n);
 
 /* The poll set to wait on: OWN plus slirp's descriptors, and the timeout

@@ -57,12 +57,90 @@ str_or_empty (json_object *o, const char *key)
   return json_object_new_string (s ? s : "");
 }
 
+/* docker's container.Config members that are not omitempty, in its order,
+ * and what Go prints for each when unset: "" for strings, false for
+ * booleans, null for nil slices and maps. */
+static const struct
+{
+  const char *key;
+  json_type type;
+} docker_config_keys[] = {
+  { "Hostname", json_type_string },
+  { "Domainname", json_type_string },
+  { "User", json_type_string },
+  { "AttachStdin", json_type_boolean },
+  { "AttachStdout", json_type_boolean },
+  { "AttachStderr", json_type_boolean },
+  { "ExposedPorts", json_type_null },
+  { "Tty", json_type_boolean },
+  { "OpenStdin", json_type_boolean },
+  { "StdinOnce", json_type_boolean },
+  { "Env", json_type_null },
+  { "Cmd", json_type_null },
+  { "Image", json_type_string },
+  { "Volumes", json_type_null },
+  { "WorkingDir", json_type_string },
+  { "Entrypoint", json_type_null },
+  { "OnBuild", json_type_null },
+  { "Labels", json_type_null },
+};
+
+static json_object *
+unset_value (json_type type)
+{
+  switch (type)
+    {
+    case json_type_string:
+      return json_object_new_string ("");
+    case json_type_boolean:
+      return json_object_new_boolean (false);
+    default:
+      return NULL;
+    }
+}
+
+json_object *
+image_json_docker_config (json_object *config)
+{
+  json_object *o = json_object_new_object ();
+
+  for (size_t i = 0; i < sizeof docker_config_keys / sizeof docker_config_keys[0]; i++)
+    {
+      const char *k = docker_config_keys[i].key;
+      json_object *v = NULL;
+
+      if (config && json_object_object_get_ex (config, k, &v))
+        json_object_object_add (o, k, json_object_get (v));
+      else if (strcmp (k, "ExposedPorts") != 0)
+        json_object_object_add (o, k, unset_value (docker_config_keys[i].type));
+    }
+  if (config && json_object_is_type (config, json_type_object))
+    {
+      json_object_object_foreach (config, k, v)
+        if (!json_object_object_get_ex (o, k, NULL))
+          json_object_object_add (o, k, json_object_get (v));
+    }
+  return o;
+}
+
+/* Image layers are directories of the overlay layout, whichever driver
+ * later mounts a container's root from them. */
+static json_object *
+graph_driver (void)
+{
+  json_object *g = json_object_new_object ();
+
+  json_object_object_add (g, "Data", json_object_new_object ());
+  json_object_object_add (g, "Name", json_object_new_string (STORAGE_DRIVER_OVERLAY));
+  return g;
+}
+
 json_object *
 image_json_inspect (struct storage_store *s, const struct storage_image *img,
                     struct error **err)
 {
   cleanup_json json_object *cfg = image_json_config (s, img, err);
-  json_object *o, *rootfs, *inner;
+  json_object *o, *rootfs, *inner, *meta;
 
   if (cfg == NULL)
     return NULL;
@@ -76,9 +154,12 @@ image_json_inspect (struct storage_store *s, const struct storage_image *img,
   json_object_object_add (o, "Parent", json_object_new_string (""));
   json_object_object_add (o, "Comment", str_or_empty (cfg, "comment"));
   json_object_object_add (o, "Created", str_or_empty (cfg, "created"));
+  json_object_object_add (o, "Container", str_or_empty (cfg, "container"));
+  json_object_object_add (o, "ContainerConfig",
+                          image_json_docker_config (jobj_get_object (cfg, "container_config")));
   json_object_object_add (o, "DockerVersion", str_or_empty (cfg, "docker_version"));
   json_object_object_add (o, "Author", str_or_empty (cfg, "author"));
-  copy_member (o, "Config", cfg, "config", json_object_new_object ());
+  json_object_object_add (o, "Config", image_json_docker_config (inner));
   json_object_object_add (o, "Architecture", str_or_empty (cfg, "architecture"));
   if (jobj_get_string (cfg, "variant"))
     json_object_object_add (o, "Variant", str_or_empty (cfg, "variant"));
@@ -95,6 +176,12 @@ image_json_inspect (struct storage_store *s, const struct storage_image *img,
                json_object_new_array ());
   json_object_object_add (o, "RootFS", rootfs);
   copy_member (o, "History", cfg, "history", json_object_new_array ());
+  json_object_object_add (o, "GraphDriver", graph_driver ());
+  /* Tag times are not recorded: Go's zero time, as docker prints for an
+   * image that was pulled and never tagged here. */
+  meta = json_object_new_object ();
+  json_object_object_add (meta, "LastTagTime", json_object_new_string ("0001-01-01T00:00:00Z"));
+  json_object_object_add (o, "Metadata", meta);
   return o;
 }
 

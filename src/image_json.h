@@ -11,6 +11,12 @@
 json_object *image_json_config (struct storage_store *s, const struct storage_image *img,
                                 struct error **err);
 
+/* A new object with CONFIG's members (CONFIG may be NULL) and docker's
+ * container.Config keys that are not omitempty added where missing, with
+ * what docker prints for them unset ("", false, null), so that templates
+ * and jq filters written for docker find every key. */
+json_object *image_json_docker_config (json_object *config);
+
 /* docker inspect's object for IMG. */
 json_object *image_json_inspect (struct storage_store *s, const struct storage_image *img,
                                  struct error **err);

@@ -79,6 +79,15 @@ int runtime_mount_parse_tmpfs (const char *spec, struct runtime_mount *out,
 
 void runtime_mount_clear (struct runtime_mount *m);
 
+/* The option naming PROPAGATION (MS_SHARED... with or without MS_REC, as
+ * runtime_mount_parse_*() set it): "rshared", "private"...; NULL for 0. */
+const char *runtime_mount_propagation_name (unsigned long propagation);
+
+/* The paths an unprivileged container gets masked, and read-only (podman's
+ * lists), for `inspect`; *N gets their number. */
+const char *const *runtime_masked_paths (size_t *n);
+const char *const *runtime_readonly_paths (size_t *n);
+
 /* ---- capabilities and rlimits ------------------------------------------- */
 
 /* Capability sets as bit masks (bit N = capability N). */

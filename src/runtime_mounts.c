@@ -182,6 +182,15 @@ static const struct
   { "Z", GROUP_NONE, 0, 0 },
 };
 
+const char *
+runtime_mount_propagation_name (unsigned long propagation)
+{
+  for (size_t i = 0; propagation && i < sizeof flag_opts / sizeof flag_opts[0]; i++)
+    if (flag_opts[i].group == GROUP_PROPAGATION && flag_opts[i].propagation == propagation)
+      return flag_opts[i].name;
+  return NULL;
+}
+
 /* Which option groups each kind of mount takes. */
 #define BIND_GROUPS                                                              \
   (GROUP_RW | GROUP_SUID | GROUP_DEV | GROUP_EXEC | GROUP_BIND | GROUP_PROPAGATION  \
@@ -983,6 +992,20 @@ static const char *const masked_paths[] = {
 static const char *const readonly_paths[] = {
   "/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
 };
+
+const char *const *
+runtime_masked_paths (size_t *n)
+{
+  *n = sizeof masked_paths / sizeof masked_paths[0];
+  return masked_paths;
+}
+
+const char *const *
+runtime_readonly_paths (size_t *n)
+{
+  *n = sizeof readonly_paths / sizeof readonly_paths[0];
+  return readonly_paths;
+}
 
 /* A directory gets an empty read-only tmpfs, anything else /dev/null. */
 static int

@@ -49,6 +49,40 @@ parse_fails (int (*fn) (const char *, struct runtime_mount *, struct error **),
 
 /* ---- -v ----------------------------------------------------------------- */
 
+/* ---- names for inspect ----------------------------------------------------- */
+
+static void
+test_propagation_name (void **state)
+{
+  struct runtime_mount m = parse_ok (V, "/a:/b:rshared");
+
+  (void) state;
+  assert_string_equal (runtime_mount_propagation_name (m.propagation), "rshared");
+  runtime_mount_clear (&m);
+  m = parse_ok (M, "type=bind,src=/a,dst=/b,bind-propagation=slave");
+  assert_string_equal (runtime_mount_propagation_name (m.propagation), "slave");
+  runtime_mount_clear (&m);
+  assert_null (runtime_mount_propagation_name (0));
+  assert_null (runtime_mount_propagation_name (MS_SHARED | MS_SLAVE));
+  assert_null (runtime_mount_propagation_name (MS_NOSUID));
+}
+
+static void
+test_masked_and_readonly_paths (void **state)
+{
+  size_t n = 0;
+  const char *const *p = runtime_masked_paths (&n);
+
+  (void) state;
+  assert_true (n > 0);
+  for (size_t i = 0; i < n; i++)
+    assert_int_equal (p[i][0], '/');
+  p = runtime_readonly_paths (&n);
+  assert_true (n > 0);
+  for (size_t i = 0; i < n; i++)
+    assert_int_equal (p[i][0], '/');
+}
+
 static void
 test_volume_bind (void **state)
 {
@@ -420,6 +454,8 @@ main (void)
     cmocka_unit_test (test_mount_bind_needs_absolute_source),
     cmocka_unit_test (test_mount_tmpfs_rejects_source_and_bad_options),
     cmocka_unit_test (test_mount_malformed),
+    cmocka_unit_test (test_propagation_name),
+    cmocka_unit_test (test_masked_and_readonly_paths),
   };
 
   return cmocka_run_group_tests (parsers, NULL, NULL);
