@@ -13,7 +13,9 @@
 #      runs bats with a clean environment; for the test user also in a
 #      cgroup2 directory it owns (SKIFF_TEST_CGROUP), with
 #      /run/systemd/system, so that tests/system/systemd_user.bash can start
-#      a systemd user manager.
+#      a systemd user manager, and with the Quadlet generator linked where
+#      `make install` puts it (/usr/local/lib/systemd/user-generators,
+#      SKIFF_TEST_USER_GENERATOR; removed at the end).
 # Not as root it skips the installation and the users and runs every system
 # test as the current user.  The last line is "N passed, N failed, N skipped"
 # over unit and system tests; the exit status is non-zero when anything
@@ -34,6 +36,7 @@ nosub_user=${SKIFF_TEST_USER_NOSUB:-skifftest-nosub}
 run_unit=1
 run_system=1
 test_cgroup=
+user_generator=
 bats_files=()
 
 passed=0
@@ -209,11 +212,22 @@ prepare_systemd_user() {
 	test_cgroup=$base/skiff-test-user
 }
 
+# The Quadlet generator where `make install` (prefix /usr/local) puts it,
+# as a link to the staged binary, so that a user manager's daemon-reload
+# runs it from there; removed again on exit.  An existing file there (a
+# real installation) is left alone and the test that needs it skips.
+install_user_generator() {
+	local dir=/usr/local/lib/systemd/user-generators
+	[[ -e $dir/skiff-user-generator || -L $dir/skiff-user-generator ]] && return 0
+	mkdir -p "$dir" && ln -s "$stage/bin/skiff" "$dir/skiff-user-generator" || return 0
+	user_generator=$dir/skiff-user-generator
+}
+
 # Copy what the tests read to a place every user can read: the clone may
 # sit under a directory the test users cannot enter.
 stage_tests() {
 	stage=$(mktemp -d /tmp/skiff-systest.XXXXXX) || abort "mktemp failed"
-	trap 'rm -rf "$stage"' EXIT
+	trap 'rm -rf "$stage"; [[ -z $user_generator ]] || rm -f "$user_generator"' EXIT
 	mkdir -p "$stage/bin" "$stage/tests"
 	if ! cp "$builddir/skiff" "$stage/bin/skiff" ||
 		! cp -r "$srcdir/tests/system" "$stage/tests/system" ||
@@ -263,6 +277,7 @@ run_bats() {
 			LANG=C.UTF-8 SKIFF="$stage/bin/skiff" \
 			${SKIFF_TEST_KEEP:+SKIFF_TEST_KEEP=1} \
 			${cgroup:+SKIFF_TEST_CGROUP="$cgroup"} \
+			${user_generator:+SKIFF_TEST_USER_GENERATOR="$user_generator"} \
 			bats --tap "$@") 2>&1 | tee "$tap"
 	else
 		(cd "$stage/tests/system" && SKIFF="$stage/bin/skiff" bats --tap "$@") 2>&1 | tee "$tap"
@@ -289,6 +304,7 @@ system_tests() {
 	prepare_users
 	prepare_devices
 	prepare_systemd_user
+	install_user_generator
 	for f in "${bats_files[@]}"; do
 		if [[ $f == *single-idmap* ]]; then single+=("$f"); else main+=("$f"); fi
 	done

@@ -24,8 +24,15 @@ setup_file() {
 	mkdir -p "$GENERATOR_DIR"
 	ln -s "$(readlink -f "$SKIFF")" "$GENERATOR_DIR/skiff-user-generator"
 	export GENERATOR_DIR
+	# The manager runs the generator from its installed place when
+	# run-tests.sh put it there (SKIFF_TEST_USER_GENERATOR), else from the
+	# link above.
 	if [[ -z $(systemd_user_unavailable) ]]; then
-		systemd_user_start SYSTEMD_GENERATOR_PATH="$GENERATOR_DIR"
+		if [[ -n ${SKIFF_TEST_USER_GENERATOR-} ]]; then
+			systemd_user_start
+		else
+			systemd_user_start SYSTEMD_GENERATOR_PATH="$GENERATOR_DIR"
+		fi
 	fi
 }
 
@@ -186,6 +193,7 @@ quadlet_file() {
 
 @test "daemon-reload runs the generator; the service starts and stops its container" {
 	require_systemd_user
+	echo "generator: ${SKIFF_TEST_USER_GENERATOR:-$GENERATOR_DIR/skiff-user-generator (SYSTEMD_GENERATOR_PATH)}"
 	pull_ctr_image
 	local dir=$SYSTEMD_USER_CONFIG_HOME/containers/systemd log=$SYSTEMD_USER_DIR/q.log
 	local global="--root $SKIFF_ROOT --runroot $SKIFF_RUNROOT"
