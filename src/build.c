@@ -996,18 +996,52 @@ mount_from_root (struct stage_run *sr, const char *from, struct run_plan *p, cha
   return r;
 }
 
+/* A copy of SRC (a host path: a file or a directory tree of the context)
+ * in a scratch directory the plan removes after the step; *OUT gets its
+ * path.  For rw mounts, whose writes BuildKit throws away. */
+static int
+scratch_copy (struct stage_run *sr, const char *src, struct run_plan *p, char **out,
+              struct error **err)
+{
+  cleanup_free char *dir = make_scratch_dir (sr->b, err);
+  cleanup_free char *copy = NULL;
+  cleanup_close int from = -1, to = -1;
+  struct stat st;
+
+  if (dir == NULL)
+    return -1;
+  p->scratch_dirs = strv_append (p->scratch_dirs, dir);
+  copy = xasprintf ("%s/rw", dir);
+  if (stat (src, &st) < 0)
+    return err_make (err, errno, "stat \"%s\"", src);
+  if (!S_ISDIR (st.st_mode))
+    {
+      if (fs_copy_file (src, copy, st.st_mode & 07777, err) < 0)
+        return -1;
+    }
+  else
+    {
+      if (mkdir (copy, st.st_mode & 07777) < 0)
+        return err_make (err, errno, "mkdir \"%s\"", copy);
+      from = open (src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      to = open (copy, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (from < 0 || to < 0)
+        return err_make (err, errno, "open \"%s\" to copy it", from < 0 ? src : copy);
+      if (runtime_fs_copy_tree (from, to, err) < 0)
+        return -1;
+    }
+  *out = steal_ptr (&copy);
+  return 0;
+}
+
 static int
 mount_bind (struct stage_run *sr, const struct build_mount *bm, struct run_plan *p, char **out,
             struct error **err)
 {
   struct build *b = sr->b;
-  cleanup_free char *root = NULL, *src = NULL;
+  cleanup_free char *root = NULL, *src = NULL, *rw = NULL;
   cleanup_close int root_fd = -1;
 
-  /* BuildKit throws a rw mount's writes away; mounting the context itself
-   * writable would keep them. */
-  if (bm->is_rw)
-    return err_make (err, 0, "read-write bind mounts are not supported");
   if (bm->from)
     {
       if (mount_from_root (sr, bm->from, p, &root, err) < 0)
@@ -1023,7 +1057,17 @@ mount_bind (struct stage_run *sr, const struct build_mount *bm, struct run_plan 
   src = resolve_in_root (root_fd, bm->source ? bm->source : "/", err);
   if (src == NULL)
     return -1;
-  *out = xasprintf ("type=bind,source=%s,target=%s,ro", src, bm->target);
+  if (!bm->is_rw)
+    {
+      *out = xasprintf ("type=bind,source=%s,target=%s,ro", src, bm->target);
+      return 0;
+    }
+  /* rw: the step may write, and its writes are thrown away, as BuildKit
+   * does.  A from= root is already a scratch copy; the context is copied
+   * first, so it is never written. */
+  if (bm->from == NULL && scratch_copy (sr, src, p, &rw, err) < 0)
+    return -1;
+  *out = xasprintf ("type=bind,source=%s,target=%s,rw", rw ? rw : src, bm->target);
   return 0;
 }
 

@@ -286,12 +286,28 @@ RUN --mount=type=bind,source=link,target=/l cat /l
 EOF
 	run_skiff --separate-stderr 125 build "$CTX"
 	assert_contains "$stderr" 'bind mount failed: file not found in build context'
+}
+
+@test "build: RUN --mount=type=bind,rw may write; the writes are thrown away" {
+	mkdir -p "$CTX/d"
+	echo orig >"$CTX/d/f"
+	echo single >"$CTX/one"
 	dockerfile <<EOF
+FROM $CTR_IMAGE AS stage
+RUN echo stagedata >/made
+
 FROM $CTR_IMAGE
-RUN --mount=type=bind,source=.,target=/c,rw touch /c/x
+RUN --mount=type=bind,source=d,target=/c,rw sh -c 'echo new >/c/f; touch /c/x; cat /c/f; ls /c' >/ctx-view
+RUN --mount=type=bind,source=one,target=/one,rw sh -c 'echo over >/one; cat /one' >/file-view
+RUN --mount=type=bind,from=stage,target=/s,rw sh -c 'echo more >>/s/made; cat /s/made' >/stage-view
+RUN --mount=type=bind,source=d,target=/c cat /c/f >/after
+RUN --mount=type=bind,from=stage,source=/made,target=/m cat /m >/stage-after
 EOF
-	run_skiff --separate-stderr 125 build "$CTX"
-	assert_contains "$stderr" "read-write bind mounts are not supported"
+	run_skiff build -t rwbinds "$CTX"
+	run_skiff run --rm rwbinds sh -c 'cat /ctx-view /file-view /stage-view /after /stage-after'
+	assert_equal "$output" $'new\nf\nx\nover\nstagedata\nmore\norig\nstagedata'
+	assert_equal "$(cat "$CTX/d/f") $(cat "$CTX/one")" "orig single" "the context after the build"
+	[[ ! -e $CTX/d/x ]] || die "the RUN wrote into the context"
 }
 
 @test "build: RUN --network=none has no network" {
