@@ -10,15 +10,20 @@
  * 5. record the PID and its start time: the container is running */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <linux/nsfs.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "container_start.h"
-#include <arpa/inet.h>
 #include "context.h"
 #include "events.h"
 #include "libutil/buf.h"
@@ -47,7 +52,8 @@ struct start
   char **argv, **env, **group_add;
   char *hostname;
   char *user;
-  pid_t join_net_pid; /* --network container:NAME: that container's PID */
+  int join_net_fd; /* --network container:NAME or ns:PATH: the network
+                      namespace to join; 0 for none */
 };
 
 const char *
@@ -501,12 +507,7 @@ build_spec (struct start *s, const struct container_io *io, struct runtime_spec 
   spec->is_readonly_rootfs = cfg_bool (s->c, "HostConfig", "ReadonlyRootfs");
   spec->is_host_network = s->net ? s->net->mode.kind == NET_MODE_HOST
                                   : (net && strcmp (net, "host") == 0);
-  /* A rootless network namespace can only be joined from inside the user
-   * namespace owning it, which a bare path does not give. */
-  if (s->net && s->net->mode.kind == NET_MODE_NS)
-    return err_make (err, 0, "--network %s: joining a network namespace by path is not "
-                     "supported", net);
-  spec->join_net_pid = s->join_net_pid;
+  spec->join_net_fd = s->join_net_fd;
   if (s->net && (s->net->mode.kind == NET_MODE_SLIRP || s->net->mode.kind == NET_MODE_NONE))
     {
       spec->on_created = container_net_created;
@@ -530,6 +531,8 @@ start_clear (struct start *s)
   free (s->etc_hosts);
   free (s->etc_resolv);
   free (s->etc_hostname);
+  if (s->join_net_fd > 0)
+    close (s->join_net_fd);
   for (size_t i = 0; i < s->n_mounts; i++)
     runtime_mount_clear (&s->mounts[i]);
   free (s->mounts);
@@ -560,6 +563,50 @@ userns_for (struct start *s, const struct runtime_spec *spec, struct userns_conf
   return 0;
 }
 
+/* The network namespace at PATH, opened to be joined (userns_spawn_join()
+ * enters the user namespace owning it first).  Rootless, one owned by the
+ * host's user namespace is refused with the reason: entering it takes
+ * privileges; a container's (or any namespace a user namespace of ours
+ * owns) can be joined.  WHAT names the option in errors. */
+static int
+open_net_ns (struct start *s, const char *path, const char *what, struct error **err)
+{
+  cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
+  cleanup_close int user = -1;
+  struct stat theirs, ours;
+
+  if (fd < 0)
+    return err_make (err, errno, "%s: open \"%s\"", what, path);
+  if (ioctl (fd, NS_GET_NSTYPE) != CLONE_NEWNET)
+    return err_make (err, 0, "%s: \"%s\" is not a network namespace", what, path);
+  user = ioctl (fd, NS_GET_USERNS);
+  if (user < 0)
+    return err_make (err, errno, "%s: find the user namespace owning \"%s\"", what, path);
+  if (s->ctx->is_rootless && fstat (user, &theirs) == 0
+      && stat ("/proc/self/ns/user", &ours) == 0 && theirs.st_dev == ours.st_dev
+      && theirs.st_ino == ours.st_ino)
+    return err_make (err, 0, "%s: \"%s\" belongs to the host's user namespace, which a "
+                     "rootless container cannot enter; join one that a user namespace of "
+                     "yours owns, such as a running container's (/proc/PID/ns/net)",
+                     what, path);
+  return steal_fd (&fd);
+}
+
+/* --network ns:PATH: that network namespace, inside the user namespace
+ * owning it, whose maps are then the container's: with keep-id the
+ * container would get IDs other than it asked for. */
+static int
+resolve_net_ns (struct start *s, struct error **err)
+{
+  const char *userns = cfg_str (s->c, "HostConfig", "UsernsMode");
+  cleanup_free char *what = xasprintf ("--network ns:%s", s->net->mode.target);
+
+  if (userns && strcmp (userns, "keep-id") == 0)
+    return err_make (err, 0, "%s cannot be combined with --userns=keep-id", what);
+  s->join_net_fd = open_net_ns (s, s->net->mode.target, what, err);
+  return s->join_net_fd < 0 ? -1 : 0;
+}
+
 /* --network container:NAME: the running container NAME, whose user and
  * network namespaces the new one shares, and whose resolv.conf it uses.
  * Its user namespace has the plain maps, so keep-id on either side would
@@ -568,7 +615,7 @@ static int
 resolve_net_target (struct start *s, struct error **err)
 {
   cleanup_container struct container *t = NULL;
-  cleanup_free char *resolv = NULL;
+  cleanup_free char *resolv = NULL, *path = NULL, *what = NULL;
   const char *name = s->net->mode.target;
   const char *userns = cfg_str (s->c, "HostConfig", "UsernsMode");
   const char *t_userns;
@@ -583,7 +630,11 @@ resolve_net_target (struct start *s, struct error **err)
       || (t_userns && strcmp (t_userns, "keep-id") == 0))
     return err_make (err, 0, "--network container:%s cannot be combined with "
                      "--userns=keep-id on either container", name);
-  s->join_net_pid = t->state.pid;
+  path = xasprintf ("/proc/%d/ns/net", (int) t->state.pid);
+  what = xasprintf ("--network container:%s", name);
+  s->join_net_fd = open_net_ns (s, path, what, err);
+  if (s->join_net_fd < 0)
+    return -1;
   resolv = xasprintf ("%s/resolv.conf", t->run_dir);
   if (access (resolv, F_OK) == 0)
     {
@@ -605,6 +656,8 @@ launch (struct start *s, const struct container_io *io, struct runtime_proc *out
   if (container_rootfs_init (s->ctx, s->c, &s->rootfs, err) < 0 || prepare_etc (s, err) < 0)
     return -1;
   if (s->net && s->net->mode.kind == NET_MODE_CONTAINER && resolve_net_target (s, err) < 0)
+    return -1;
+  if (s->net && s->net->mode.kind == NET_MODE_NS && resolve_net_ns (s, err) < 0)
     return -1;
   if (build_spec (s, io, &spec, err) < 0)
     return -1;

@@ -146,7 +146,7 @@ clone_flags (const struct runtime_spec *spec, bool has_cgroupns)
 {
   int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
 
-  if (!spec->is_host_network && spec->join_net_pid <= 0)
+  if (!spec->is_host_network && spec->join_net_fd <= 0)
     flags |= CLONE_NEWNET;
   if (has_cgroupns)
     flags |= CLONE_NEWCGROUP;
@@ -222,8 +222,8 @@ runtime_start (const struct userns_config *cfg, const struct runtime_spec *spec,
       parent_sock = a.parent_fd = sv[0];
       child_sock = a.sync_fd = sv[1];
     }
-  if (spec->join_net_pid > 0
-      ? userns_spawn_join (cfg, spec->join_net_pid, clone_flags (spec, a.has_cgroupns),
+  if (spec->join_net_fd > 0
+      ? userns_spawn_join (cfg, spec->join_net_fd, clone_flags (spec, a.has_cgroupns),
                            container_main, &a, &proc, err) < 0
       : userns_spawn (cfg, clone_flags (spec, a.has_cgroupns), container_main, &a, &proc,
                       err) < 0)

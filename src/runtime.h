@@ -208,9 +208,10 @@ struct runtime_spec
   bool is_readonly_rootfs;   /* --read-only */
   bool is_privileged;        /* no masked or read-only paths, /sys writable */
   bool is_host_network;      /* --network host: stay in our network namespace */
-  pid_t join_net_pid;        /* > 0: --network container:NAME, share the network
-                                namespace of this running process, inside its
-                                user namespace (userns_spawn_join()) */
+  int join_net_fd;           /* > 0: --network container:NAME or ns:PATH, share
+                                this network namespace, inside the user
+                                namespace owning it (userns_spawn_join()); 0,
+                                which is always stdin, for none */
   bool keep_id;              /* --userns=keep-id: the CFG given to runtime_start()
                                 must come from userns_config_keep_id() (checked) */
   uint64_t shm_size;         /* bytes of /dev/shm, 0: 64 MiB */

@@ -24,12 +24,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/nsfs.h>
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -481,7 +483,7 @@ struct child_ctx
   void *arg;
   int parent_fd; /* the parent's end, closed first so EOF means the parent died */
   int child_fd;
-  pid_t join_pid; /* userns_spawn_join(): whose user and network namespaces */
+  int join_net_fd; /* userns_spawn_join(): the network namespace to join */
 };
 
 static int
@@ -738,35 +740,25 @@ userns_spawn (const struct userns_config *cfg, int extra_clone_flags, userns_chi
   return 0;
 }
 
-/* ---- joining a running process's namespaces ----------------------------- */
+/* ---- joining a network namespace and its user namespace ------------------ */
 
-static bool
-is_same_ns (const char *a, const char *b)
-{
-  struct stat sa, sb;
-
-  return stat (a, &sa) == 0 && stat (b, &sb) == 0 && sa.st_dev == sb.st_dev
-         && sa.st_ino == sb.st_ino;
-}
-
-/* Both descriptors are opened before the first setns: once in the other
- * user namespace, the target's /proc files may be out of our reach. */
+/* The user namespace owning NET_FD first (once in it, we have the
+ * capabilities its network namespace asks for), unless it is ours. */
 static int
-join_namespaces (pid_t pid, struct error **err)
+join_namespaces (int net_fd, struct error **err)
 {
-  cleanup_free char *user = xasprintf ("/proc/%d/ns/user", (int) pid);
-  cleanup_free char *net = xasprintf ("/proc/%d/ns/net", (int) pid);
-  cleanup_close int user_fd = -1, net_fd = -1;
+  cleanup_close int user_fd = ioctl (net_fd, NS_GET_USERNS);
+  struct stat theirs, ours;
 
-  if (!is_same_ns (user, "/proc/self/ns/user")
-      && (user_fd = open (user, O_RDONLY | O_CLOEXEC)) < 0)
-    return err_make (err, errno, "open \"%s\"", user);
-  if ((net_fd = open (net, O_RDONLY | O_CLOEXEC)) < 0)
-    return err_make (err, errno, "open \"%s\"", net);
-  if (user_fd >= 0 && setns (user_fd, CLONE_NEWUSER) < 0)
-    return err_make (err, errno, "join the user namespace of process %d", (int) pid);
+  if (user_fd < 0)
+    return err_make (err, errno, "find the user namespace owning the network namespace");
+  if (fstat (user_fd, &theirs) < 0 || stat ("/proc/self/ns/user", &ours) < 0)
+    return err_make (err, errno, "stat the user namespaces");
+  if ((theirs.st_dev != ours.st_dev || theirs.st_ino != ours.st_ino)
+      && setns (user_fd, CLONE_NEWUSER) < 0)
+    return err_make (err, errno, "join the user namespace owning the network namespace");
   if (setns (net_fd, CLONE_NEWNET) < 0)
-    return err_make (err, errno, "join the network namespace of process %d", (int) pid);
+    return err_make (err, errno, "join the network namespace");
   return 0;
 }
 
@@ -784,7 +776,7 @@ join_helper_main (void *arg)
 
   close (c->parent_fd);
   c->parent_fd = -1;
-  if (join_namespaces (c->join_pid, &err) < 0)
+  if (join_namespaces (c->join_net_fd, &err) < 0)
     {
       send_error (c->child_fd, err);
       _exit (125);
@@ -801,8 +793,7 @@ join_helper_main (void *arg)
                c->clone_flags | CLONE_PARENT | SIGCHLD, c);
   if (pid < 0)
     {
-      err_make (&err, errno, "clone a process with new namespaces in those of process %d",
-                (int) c->join_pid);
+      err_make (&err, errno, "clone a process with new namespaces in the joined ones");
       send_error (c->child_fd, err);
       _exit (125);
     }
@@ -831,7 +822,7 @@ wait_child_pid (struct userns_proc *helper, pid_t *pid, struct error **err)
 }
 
 int
-userns_spawn_join (const struct userns_config *cfg, pid_t join_pid, int extra_clone_flags,
+userns_spawn_join (const struct userns_config *cfg, int join_net_fd, int extra_clone_flags,
                    userns_child_fn fn, void *arg, struct userns_proc *out,
                    struct error **err)
 {
@@ -842,9 +833,8 @@ userns_spawn_join (const struct userns_config *cfg, pid_t join_pid, int extra_cl
   pid_t pid = -1;
   int sv[2];
 
-  if (join_pid <= 0 || (extra_clone_flags & ~(NAMESPACE_FLAGS & ~CLONE_NEWNET)))
-    return err_make (err, EINVAL, "spawn in the namespaces of process %d: unsupported "
-                     "arguments", (int) join_pid);
+  if (join_net_fd < 0 || (extra_clone_flags & ~(NAMESPACE_FLAGS & ~CLONE_NEWNET)))
+    return err_make (err, EINVAL, "spawn in a joined network namespace: unsupported arguments");
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     return err_make (err, errno, "create the sync socket");
   proc.sync_fd = sv[0];
@@ -856,7 +846,7 @@ userns_spawn_join (const struct userns_config *cfg, pid_t join_pid, int extra_cl
     .arg = arg,
     .parent_fd = sv[0],
     .child_fd = sv[1],
-    .join_pid = join_pid,
+    .join_net_fd = join_net_fd,
   };
   stack = mmap (NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE,
                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
@@ -869,13 +859,13 @@ userns_spawn_join (const struct userns_config *cfg, pid_t join_pid, int extra_cl
     return err_make (err, errno, "start the helper joining the namespaces");
   close (steal_fd (&child_fd));
   if (wait_child_pid (&proc, &pid, err) < 0)
-    return err_wrap (err, "join the namespaces of process %d", (int) join_pid);
+    return -1;
   proc.pid = pid;
   /* The maps are the joined namespace's: the child only waits for the go. */
   if (send_step (proc.sync_fd, SYNC_MAPS_WRITTEN, err) < 0)
     return err_wrap (err, "start process %d", (int) proc.pid);
   if (wait_ready (&proc, err) < 0)
-    return err_wrap (err, "start a process in the namespaces of process %d", (int) join_pid);
+    return err_wrap (err, "start a process in the joined namespaces");
   *out = proc;
   proc = (struct userns_proc) USERNS_PROC_INIT;
   return 0;

@@ -135,14 +135,16 @@ int userns_spawn (const struct userns_config *cfg, int extra_clone_flags, userns
                   void *arg, struct userns_proc *out, struct error **err)
     __attribute__ ((warn_unused_result));
 
-/* userns_spawn() for a process that shares the network namespace of the
- * running process JOIN_PID: a helper child joins JOIN_PID's user namespace
- * (unless it is ours) and network namespace, then clones FN's child with
- * CLONE_PARENT and EXTRA_CLONE_FLAGS (CLONE_NEWNET not allowed), so the
- * child is still our own and its new namespaces are owned by the joined
- * user namespace.  No maps are written: CFG must describe that namespace's
- * (it is used to become root there).  Otherwise as userns_spawn(). */
-int userns_spawn_join (const struct userns_config *cfg, pid_t join_pid, int extra_clone_flags,
+/* userns_spawn() for a process that shares the network namespace
+ * JOIN_NET_FD (an open nsfs file: /proc/PID/ns/net of a running container,
+ * or the path of --network ns:PATH): a helper child joins the user
+ * namespace that owns it (unless it is ours) and it, then clones FN's
+ * child with CLONE_PARENT and EXTRA_CLONE_FLAGS (CLONE_NEWNET not
+ * allowed), so the child is still our own and its new namespaces are owned
+ * by the joined user namespace.  No maps are written: CFG must describe
+ * that namespace's (it is used to become root there).  Otherwise as
+ * userns_spawn(). */
+int userns_spawn_join (const struct userns_config *cfg, int join_net_fd, int extra_clone_flags,
                        userns_child_fn fn, void *arg, struct userns_proc *out,
                        struct error **err) __attribute__ ((warn_unused_result));
 

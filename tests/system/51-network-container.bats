@@ -94,3 +94,41 @@ fetch_from_neighbour() {
 	run_skiff --separate-stderr 125 run --rm -p 8080 --network container:web "$CTR_IMAGE" true
 	assert_contains "$stderr" "ports cannot be published with container network mode" "stderr"
 }
+
+# --network ns:PATH: a network namespace by path, joined inside the user
+# namespace that owns it; here a running container's, through its
+# process's /proc/PID/ns/net.
+
+@test "network ns:PATH: a container's namespace by its /proc path, 127.0.0.1 and tap0 shared" {
+	local pid i
+	pull_ctr_image
+	start_inner_web
+	pid=$(skiff_cmd inspect --format '{{.State.Pid}}' web)
+	[[ $pid =~ ^[1-9][0-9]*$ ]] || die "no pid for web: $pid"
+	for i in $(seq 50); do
+		run_skiff '?' run --rm --network "ns:/proc/$pid/ns/net" "$CTR_IMAGE" \
+			sh -c 'ip -4 addr show tap0 | grep -o "inet [0-9./]*"; wget -q -O- http://127.0.0.1:8080/index.html'
+		[[ $status -eq 0 ]] && break
+		sleep 0.2
+	done
+	assert_equal "$output" $'inet 10.0.2.100/24\nhello from web' "tap0 and the neighbour's server"
+}
+
+@test "network ns:PATH: the host's namespace is refused rootless, naming why" {
+	require_rootless
+	pull_ctr_image
+	run_skiff --separate-stderr 125 run --rm --network "ns:/proc/$$/ns/net" "$CTR_IMAGE" true
+	assert_contains "$stderr" "belongs to the host's user namespace" "error"
+	run_skiff ps -aq
+	assert_equal "$output" "" "containers left (--rm)"
+}
+
+@test "network ns:PATH: a path that is not a network namespace fails with exit 125" {
+	pull_ctr_image
+	run_skiff --separate-stderr 125 run --rm --network ns:/etc/hostname "$CTR_IMAGE" true
+	assert_contains "$stderr" '"/etc/hostname" is not a network namespace' "error"
+	run_skiff --separate-stderr 125 run --rm --network ns:/nonexistent/net "$CTR_IMAGE" true
+	assert_contains "$stderr" 'open "/nonexistent/net"' "error"
+	run_skiff --separate-stderr 125 run --rm --network ns:relative "$CTR_IMAGE" true
+	assert_contains "$stderr" "must be absolute" "error"
+}

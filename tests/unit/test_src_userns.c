@@ -676,24 +676,27 @@ test_spawn_join_refuses_a_new_network_namespace (void **state)
   struct userns_config cfg = { .is_rootless = false };
   struct userns_proc p = USERNS_PROC_INIT;
   struct error *err = NULL;
+  int net_fd = open ("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 
   (void) state;
-  assert_true (userns_spawn_join (&cfg, getpid (), CLONE_NEWNET, exit_7, NULL, &p, &err)
+  assert_true (net_fd >= 0);
+  assert_true (userns_spawn_join (&cfg, net_fd, CLONE_NEWNET, exit_7, NULL, &p, &err)
                < 0);
+  close (net_fd);
   assert_int_equal (err->errnum, EINVAL);
   assert_int_equal (p.pid, -1);
   err_release (&err);
 }
 
 static void
-test_spawn_join_refuses_a_bad_pid (void **state)
+test_spawn_join_refuses_a_bad_descriptor (void **state)
 {
   struct userns_config cfg = { .is_rootless = false };
   struct userns_proc p = USERNS_PROC_INIT;
   struct error *err = NULL;
 
   (void) state;
-  assert_true (userns_spawn_join (&cfg, 0, 0, exit_7, NULL, &p, &err) < 0);
+  assert_true (userns_spawn_join (&cfg, -1, 0, exit_7, NULL, &p, &err) < 0);
   assert_int_equal (err->errnum, EINVAL);
   err_release (&err);
 }
@@ -706,11 +709,15 @@ test_spawn_join_child_is_our_own (void **state)
   struct userns_proc p = USERNS_PROC_INIT;
   struct error *err = NULL;
   int status = 0;
+  int net_fd;
 
   (void) state;
   if (geteuid () != 0)
     skip ();
-  assert_int_equal (userns_spawn_join (&cfg, getpid (), 0, exit_7, NULL, &p, &err), 0);
+  net_fd = open ("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  assert_true (net_fd >= 0);
+  assert_int_equal (userns_spawn_join (&cfg, net_fd, 0, exit_7, NULL, &p, &err), 0);
+  close (net_fd);
   assert_true (p.pid > 0);
   assert_int_equal (userns_proc_wait (&p, &status, &err), 0);
   assert_int_equal (userns_exit_code (status), 7);
@@ -763,7 +770,7 @@ main (void)
     T (test_exit_code_of_signal_is_128_plus_signal),
     T (test_release_of_an_empty_proc_is_harmless),
     T (test_spawn_join_refuses_a_new_network_namespace),
-    T (test_spawn_join_refuses_a_bad_pid),
+    T (test_spawn_join_refuses_a_bad_descriptor),
     T (test_spawn_join_child_is_our_own),
   };
 
