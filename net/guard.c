@@ -23,7 +23,11 @@
  *   - ICMP passes: libslirp answers pings to its own addresses itself.
  *   - IPv4 fragments after the first carry no ports and cannot be
  *     reassembled without the first, which is judged by its ports; a
- *     first fragment too short to show them is dropped. */
+ *     first fragment too short to show them is dropped.
+ *
+ * The same view of the frames serves net_synretry (at the end), which
+ * keeps a published port's connection from stalling when the container
+ * still holds its 4-tuple in TIME_WAIT. */
 #include "config.h"
 
 #include <string.h>
@@ -345,4 +349,160 @@ net_guard_reset (const uint8_t *f, size_t len, uint8_t *out, size_t out_size)
   memcpy (out + 12, f + 12, 2);
   return ETH_HLEN + (syn.is_ipv6 ? build_ipv6 (&syn, out + ETH_HLEN)
                                  : build_ipv4 (&syn, out + ETH_HLEN));
+}
+
+/* ---- SYNs into a TIME_WAIT ------------------------------------------------------
+ *
+ * libslirp connects to the container for a published port from the
+ * gateway address and the host client's own source port, with an initial
+ * sequence number that only grows by 64000 per connection and per 500 ms
+ * (tcp_connect and tcp_slowtimo, libslirp 4.7).  The container's server
+ * usually closes first, so it holds each connection in TIME_WAIT for 60
+ * seconds, and Linux takes a SYN for a connection in TIME_WAIT only when
+ * its sequence number is after the old connection's last one (slirp sends
+ * no timestamps, which would also do).  When the host reuses a source port
+ * within those 60 seconds, slirp's new number is "before" whenever the
+ * old connection carried more bytes to the container than slirp's counter
+ * grew since, or once the counter moved by more than 2^31 (33,554
+ * connections): the container answers the SYN with a bare ACK, slirp
+ * answers that with a RST, which ends the TIME_WAIT, and retransmits its
+ * SYN only 6 seconds later (its initial RTO).  Under load that is a stall
+ * of every such connection.  So the SYNs slirp sends are kept until the
+ * container answers them, and the SYN goes again right after slirp's RST
+ * when the TIME_WAIT refused it (Linux's own test, on the RST's number);
+ * the container then accepts it as a new connection.  The RST is the
+ * trigger, not the container's ACK: its ACK of the old connection's last
+ * FIN looks the same and may come after the SYN, and only slirp, which
+ * still has both connections, tells the two apart.  Once per SYN: a
+ * container that keeps refusing (a TIME_WAIT that ignores RSTs,
+ * net.ipv4.tcp_rfc1337=1) waits for slirp's retransmission as before. */
+
+struct tcp_key
+{
+  bool is_ipv6;
+  const uint8_t *src, *dst;
+  unsigned sport, dport, flags;
+  uint32_t seq;
+};
+
+static bool
+parse_tcp (const uint8_t *f, size_t len, struct tcp_key *k)
+{
+  struct packet p;
+
+  if (!parse (f, len, &p) || p.proto != PROTO_TCP || p.l4 == NULL || p.l4_len < TCP_HLEN)
+    return false;
+  k->is_ipv6 = p.is_ipv6;
+  k->src = p.src;
+  k->dst = p.dst;
+  k->sport = get16 (p.l4);
+  k->dport = get16 (p.l4 + 2);
+  k->seq = get32 (p.l4 + 4);
+  k->flags = p.l4[13];
+  return true;
+}
+
+/* The kept SYN that frame K (from the container) answers, or NULL. */
+static struct net_syn_slot *
+find_syn (struct net_synretry *s, const struct tcp_key *k)
+{
+  size_t alen = k->is_ipv6 ? 16 : 4;
+
+  for (size_t i = 0; i < NET_SYN_SLOTS; i++)
+    {
+      struct net_syn_slot *slot = &s->slots[i];
+
+      if (slot->len != 0 && slot->is_ipv6 == k->is_ipv6 && slot->guest_port == k->sport
+          && slot->gateway_port == k->dport && memcmp (slot->guest, k->src, alen) == 0
+          && memcmp (slot->gateway, k->dst, alen) == 0)
+        return slot;
+    }
+  return NULL;
+}
+
+static void
+forget_syn (struct net_synretry *s, struct net_syn_slot *slot)
+{
+  slot->len = 0;
+  s->n_used--;
+}
+
+static void
+keep_syn (struct net_synretry *s, const struct tcp_key *k, const uint8_t *f, size_t len)
+{
+  struct tcp_key answer = { .is_ipv6 = k->is_ipv6, .src = k->dst, .dst = k->src,
+                            .sport = k->dport, .dport = k->sport };
+  struct net_syn_slot *slot = find_syn (s, &answer);
+  size_t alen = k->is_ipv6 ? 16 : 4;
+
+  /* A retransmission replaces the SYN it repeats. */
+  if (slot == NULL)
+    {
+      for (size_t i = 0; i < NET_SYN_SLOTS && slot == NULL; i++)
+        if (s->slots[i].len == 0)
+          slot = &s->slots[i];
+      if (slot == NULL)
+        {
+          slot = &s->slots[s->next];
+          s->next = (s->next + 1) % NET_SYN_SLOTS;
+        }
+      else
+        s->n_used++;
+    }
+  slot->is_ipv6 = k->is_ipv6;
+  memcpy (slot->gateway, k->src, alen);
+  memcpy (slot->guest, k->dst, alen);
+  slot->gateway_port = (uint16_t) k->sport;
+  slot->guest_port = (uint16_t) k->dport;
+  slot->seq = k->seq;
+  memcpy (slot->frame, f, len);
+  slot->len = (uint16_t) len;
+}
+
+size_t
+net_synretry_sent (struct net_synretry *s, const uint8_t *f, size_t len, uint8_t *out,
+                   size_t out_size)
+{
+  struct tcp_key k;
+  struct net_syn_slot *slot;
+  size_t n;
+
+  if (len > NET_SYN_FRAME_MAX || !parse_tcp (f, len, &k))
+    return 0;
+  if ((k.flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN)
+    {
+      keep_syn (s, &k, f, len);
+      return 0;
+    }
+  if (s->n_used == 0 || (k.flags & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_RST)
+    return 0;
+  /* find_syn() looks from the container's side. */
+  k = (struct tcp_key) { .is_ipv6 = k.is_ipv6, .src = k.dst, .dst = k.src,
+                         .sport = k.dport, .dport = k.sport, .seq = k.seq };
+  slot = find_syn (s, &k);
+  /* The RST's number is the old connection's next one (slirp answers an
+   * ACK with a RST numbered by what it acknowledged).  A SYN after it was
+   * accepted by the TIME_WAIT: the ACK crossed it (the container's ACK of
+   * the old connection's last FIN, received by slirp after it sent the
+   * SYN), and a second SYN would make the container repeat its SYN-ACK,
+   * which slirp, then connected, answers with a RST. */
+  if (slot == NULL || out_size < slot->len || (int32_t) (slot->seq - k.seq) > 0)
+    return 0;
+  n = slot->len;
+  memcpy (out, slot->frame, n);
+  forget_syn (s, slot);
+  return n;
+}
+
+void
+net_synretry_received (struct net_synretry *s, const uint8_t *f, size_t len)
+{
+  struct tcp_key k;
+  struct net_syn_slot *slot;
+
+  if (s->n_used == 0 || !parse_tcp (f, len, &k) || !(k.flags & (TCP_SYN | TCP_RST)))
+    return;
+  slot = find_syn (s, &k);
+  if (slot != NULL)
+    forget_syn (s, slot);
 }

@@ -22,9 +22,11 @@
  *      after a long sleep would otherwise get a stale time (and a UDP
  *      session created then would expire at once).
  *   2. read_tap: the guest's frames, past the host loopback guard
- *      (guard.c), into slirp_input, a bounded batch.  libslirp sends packets that waited for the guest's ARP reply only
- *      from slirp_pollfds_poll, so after frames the next round does not
- *      sleep.
+ *      (guard.c), into slirp_input, a bounded batch.  libslirp sends
+ *      packets that waited for the guest's ARP reply only from
+ *      slirp_pollfds_poll, so after frames the next round does not sleep.
+ *      send_packet and read_tap also show every frame to net_synretry
+ *      (guard.c), which repeats a SYN that a TIME_WAIT refused.
  *   3. run_timers: our timer list. */
 #include "config.h"
 
@@ -33,6 +35,7 @@
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -76,6 +79,7 @@ struct net_slirp
   size_t tap_idx;              /* the tap's index in fds, SIZE_MAX when not polled */
   size_t n_sessions;           /* descriptors slirp registered: live connections */
   int64_t last_fragment_ms;    /* when the guest last sent an IPv4 fragment */
+  struct net_synretry synretry; /* slirp's SYNs to published ports (guard.c) */
   uint8_t *frame;
   size_t frame_size;
   struct sockaddr_in outbound;   /* slirp keeps pointers to these */
@@ -93,14 +97,11 @@ now_ms (void)
 
 /* ---- libslirp's callbacks ---------------------------------------------------- */
 
-static ssize_t
-send_packet (const void *buf, size_t len, void *opaque)
+static void
+write_tap (struct net_slirp *n, const void *buf, size_t len)
 {
-  struct net_slirp *n = opaque;
   ssize_t w;
 
-  if (n->guard)
-    net_guard_inbound (n->guard, buf, len, now_ms ());
   do
     w = write (n->tap_fd, buf, len);
   while (w < 0 && errno == EINTR);
@@ -108,6 +109,22 @@ send_packet (const void *buf, size_t len, void *opaque)
    * retransmits.  Reporting it would make libslirp print a g_critical. */
   if (w < 0 && errno != EAGAIN)
     log_debug ("slirp: write to the tap: %s", strerror (errno));
+}
+
+static ssize_t
+send_packet (const void *buf, size_t len, void *opaque)
+{
+  struct net_slirp *n = opaque;
+  uint8_t syn[NET_SYN_FRAME_MAX];
+  size_t syn_len;
+
+  if (n->guard)
+    net_guard_inbound (n->guard, buf, len, now_ms ());
+  syn_len = net_synretry_sent (&n->synretry, buf, len, syn, sizeof syn);
+  write_tap (n, buf, len);
+  /* Not through send_packet: one retry per SYN slirp sends. */
+  if (syn_len > 0)
+    write_tap (n, syn, syn_len);
   return (ssize_t) len;
 }
 
@@ -269,12 +286,42 @@ fill_config (const struct net_slirp_opts *o, SlirpConfig *cfg)
   cfg->disable_host_loopback = false;
 }
 
+static void
+on_sigpipe (int sig)
+{
+  (void) sig;
+}
+
+/* libslirp writes to the host's sockets with send() and no MSG_NOSIGNAL
+ * (slirp_send in slirp.c, from sowrite and sbappend, 4.7), also after the
+ * peer reset the connection: a client that closes with unread data while
+ * the container still sends kills the owner with SIGPIPE, and every
+ * published port with it (seen under ab load: the monitor's exit status
+ * was signal 13, the container kept running offline).  A
+ * handler that does nothing turns that into the EPIPE slirp handles.  Not
+ * SIG_IGN, which the processes the owner starts would inherit through
+ * exec (a container restarted by the monitor); a handler is reset there.
+ * A disposition the owner chose itself stays. */
+static void
+catch_sigpipe (void)
+{
+  struct sigaction old, sa = { .sa_handler = on_sigpipe, .sa_flags = SA_RESTART };
+
+  if (sigaction (SIGPIPE, NULL, &old) == 0 && old.sa_handler == SIG_DFL
+      && !(old.sa_flags & SA_SIGINFO))
+    {
+      sigemptyset (&sa.sa_mask);
+      sigaction (SIGPIPE, &sa, NULL);
+    }
+}
+
 struct net_slirp *
 net_slirp_new (const struct net_slirp_opts *o, int tap_fd, struct error **err)
 {
   struct net_slirp *n = xmalloc0 (sizeof *n);
   SlirpConfig cfg;
 
+  catch_sigpipe ();
   n->tap_fd = tap_fd;
   n->tap_idx = SIZE_MAX;
   n->last_fragment_ms = INT64_MIN / 2;
@@ -620,6 +667,7 @@ read_tap (struct net_slirp *n)
         continue;
       if (is_ipv4_fragment (n->frame, (size_t) len))
         n->last_fragment_ms = now_ms ();
+      net_synretry_received (&n->synretry, n->frame, (size_t) len);
       slirp_input (n->slirp, n->frame, (int) len);
       n->needs_flush = true;
     }

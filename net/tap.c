@@ -16,7 +16,8 @@
  *         /dev/net/tun is the host's device node and nothing the image
  *         controls is looked up.
  *      b. set_link_up "lo".
- *      c. create_tap: /dev/net/tun, TUNSETIFF with IFF_TAP | IFF_NO_PI.
+ *      c. disable_time_wait, then create_tap: /dev/net/tun, TUNSETIFF
+ *         with IFF_TAP | IFF_NO_PI.
  *      d. configure_tap: MTU, address, netmask, up, default route.  IPv6
  *         needs nothing: the kernel solicits a router when the link comes
  *         up and slirp's advertisement gives it fd00::/64 and a route.
@@ -280,6 +281,33 @@ send_reply (int sock, const struct error *e, int fd)
   return n == (ssize_t) sizeof r ? 0 : -1;
 }
 
+/* No TIME_WAIT in the container's network namespace.  libslirp connects
+ * to the container for a published port with the host client's source
+ * port (as from the gateway), and hosts reuse source ports within the 60
+ * seconds a server that closed first holds the old connection: the new
+ * SYN then meets that TIME_WAIT, which refuses it unless its sequence
+ * number is after the old connection's (slirp's grow slowly; see the end
+ * of guard.c), and slirp may still hold the old connection too, so that
+ * the two get each other's segments; under load some connections stall
+ * or are reset.  The namespace is the container's alone, and its only
+ * link is slirp, which neither duplicates nor delays segments past a
+ * connection's end: what TIME_WAIT guards against cannot come.  Linux
+ * then closes such a connection at once (the per-namespace limit on
+ * TIME_WAIT sockets, as if the table were full).  Best effort: without
+ * it, net_synretry still repeats refused SYNs. */
+static void
+disable_time_wait (void)
+{
+  int fd = open ("/proc/sys/net/ipv4/tcp_max_tw_buckets", O_WRONLY | O_CLOEXEC);
+
+  if (fd < 0)
+    return;
+  /* A failure leaves the kernel's default, which net_synretry copes with. */
+  while (write (fd, "0\n", 2) < 0 && errno == EINTR)
+    ;
+  close (fd);
+}
+
 static int
 child_work (const struct child_job *job, int *tap_fd, struct error **err)
 {
@@ -292,6 +320,8 @@ child_work (const struct child_job *job, int *tap_fd, struct error **err)
     return -1;
   if (job->tap == NULL)
     return 0;
+  /* /proc/sys/net is the namespace of whoever opens it: this child's. */
+  disable_time_wait ();
   *tap_fd = create_tap (job->tap->name, err);
   if (*tap_fd < 0)
     return -1;

@@ -1,7 +1,8 @@
 /* Unit tests for net/guard.c, the host loopback guard: which frames from
  * the container may reach slirp, the UDP answers it remembers, and the
- * RST that refuses a connection.  Frames are built in memory; nothing is
- * sent. */
+ * RST that refuses a connection; and net_synretry, which sends slirp's SYN
+ * again after the RST that ends a TIME_WAIT.  Frames are built in memory;
+ * nothing is sent. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -387,6 +388,195 @@ test_rst_refuses_non_tcp_and_small_buffer (void **state)
   assert_int_equal (net_guard_reset (f, n, r, NET_GUARD_RST_MAX - 1), 0);
 }
 
+/* ---- SYNs into a TIME_WAIT ---------------------------------------------------- */
+
+/* slirp's SYN to the container's port 5000 from the gateway's SPORT, with
+ * an MSS option as slirp sends it. */
+static size_t
+slirp_syn (uint8_t *f, unsigned sport)
+{
+  size_t n = ipv4_frame (f, "10.0.2.2", "10.0.2.100", 6, sport, 5000, 0x02, 0, 24);
+
+  f[ETH + 20 + 12] = 6 << 4;
+  f[ETH + 20 + 20] = 2, f[ETH + 20 + 21] = 4; /* MSS */
+  return n;
+}
+
+/* A frame between the gateway's SPORT and the container's 5000 with
+ * FLAGS, from the container when FROM_GUEST. */
+static size_t
+tcp_between (uint8_t *f, unsigned sport, unsigned flags, bool from_guest)
+{
+  if (from_guest)
+    return ipv4_frame (f, "10.0.2.100", "10.0.2.2", 6, 5000, sport, flags, 0, 20);
+  return ipv4_frame (f, "10.0.2.2", "10.0.2.100", 6, sport, 5000, flags, 0, 20);
+}
+
+static struct net_synretry *
+new_synretry (void)
+{
+  return calloc (1, sizeof (struct net_synretry));
+}
+
+static void
+test_synretry_rst_resends_syn_once (void **state)
+{
+  struct net_synretry *s = new_synretry ();
+  uint8_t syn[128], f[128], out[NET_SYN_FRAME_MAX];
+  size_t syn_len = slirp_syn (syn, 40000), n;
+
+  assert_int_equal (net_synretry_sent (s, syn, syn_len, out, sizeof out), 0);
+  /* The container's bare ACK from TIME_WAIT changes nothing yet. */
+  n = tcp_between (f, 40000, 0x10, true);
+  net_synretry_received (s, f, n);
+  /* slirp's RST refusing it brings the SYN back, byte for byte. */
+  n = tcp_between (f, 40000, 0x04, false);
+  assert_int_equal (net_synretry_sent (s, f, n, out, sizeof out), syn_len);
+  assert_memory_equal (out, syn, syn_len);
+  /* Once. */
+  assert_int_equal (net_synretry_sent (s, f, n, out, sizeof out), 0);
+  assert_int_equal (s->n_used, 0);
+  free (s);
+}
+
+/* A RST numbered before the SYN: the ACK that slirp refused crossed a SYN
+ * the TIME_WAIT accepted; sending the SYN again would break the new
+ * connection. */
+static void
+test_synretry_accepted_syn_not_repeated (void **state)
+{
+  struct net_synretry *s = new_synretry ();
+  uint8_t syn[128], f[128], out[NET_SYN_FRAME_MAX];
+  size_t syn_len = slirp_syn (syn, 40000), n;
+
+  net_synretry_sent (s, syn, syn_len, out, sizeof out);
+  n = tcp_between (f, 40000, 0x04, false);
+  f[ETH + 20 + 7] = 0x43; /* seq 0x11223343, one before the SYN's */
+  assert_int_equal (net_synretry_sent (s, f, n, out, sizeof out), 0);
+  /* Numbers compare modulo 2^32: 0x91223344 is 2^31 after the SYN's, so
+   * not after it. */
+  f[ETH + 20 + 4] = 0x91, f[ETH + 20 + 7] = 0x44;
+  assert_int_equal (net_synretry_sent (s, f, n, out, sizeof out), syn_len);
+  free (s);
+}
+
+static void
+test_synretry_answer_forgets (void **state)
+{
+  struct net_synretry *s = new_synretry ();
+  uint8_t syn[128], f[128], out[NET_SYN_FRAME_MAX];
+  size_t n;
+
+  /* A SYN-ACK: the connection is open. */
+  net_synretry_sent (s, syn, slirp_syn (syn, 40000), out, sizeof out);
+  net_synretry_received (s, f, tcp_between (f, 40000, 0x12, true));
+  n = tcp_between (f, 40000, 0x04, false);
+  assert_int_equal (net_synretry_sent (s, f, n, out, sizeof out), 0);
+  /* A RST: nothing listens. */
+  net_synretry_sent (s, syn, slirp_syn (syn, 40001), out, sizeof out);
+  net_synretry_received (s, f, tcp_between (f, 40001, 0x14, true));
+  n = tcp_between (f, 40001, 0x04, false);
+  assert_int_equal (net_synretry_sent (s, f, n, out, sizeof out), 0);
+  assert_int_equal (s->n_used, 0);
+  free (s);
+}
+
+static void
+test_synretry_other_frames_ignored (void **state)
+{
+  struct net_synretry *s = new_synretry ();
+  uint8_t syn[128], f[128], out[NET_SYN_FRAME_MAX];
+  size_t n;
+
+  net_synretry_sent (s, syn, slirp_syn (syn, 40000), out, sizeof out);
+  /* A RST for another port, a RST with ACK, UDP, a truncated header. */
+  n = tcp_between (f, 40001, 0x04, false);
+  assert_int_equal (net_synretry_sent (s, f, n, out, sizeof out), 0);
+  n = tcp_between (f, 40000, 0x14, false);
+  assert_int_equal (net_synretry_sent (s, f, n, out, sizeof out), 0);
+  n = ipv4_frame (f, "10.0.2.2", "10.0.2.100", 17, 40000, 5000, 0, 0, 8);
+  assert_int_equal (net_synretry_sent (s, f, n, out, sizeof out), 0);
+  n = tcp_between (f, 40000, 0x04, false);
+  assert_int_equal (net_synretry_sent (s, f, ETH + 20 + 19, out, sizeof out), 0);
+  net_synretry_received (s, f, ETH + 20 + 19);
+  net_synretry_received (s, f, 5);
+  /* A SYN-ACK from slirp (the container connected out) is not kept. */
+  n = tcp_between (f, 40002, 0x12, false);
+  net_synretry_sent (s, f, n, out, sizeof out);
+  assert_int_equal (s->n_used, 1);
+  /* A buffer too small for the SYN gets nothing. */
+  n = tcp_between (f, 40000, 0x04, false);
+  assert_int_equal (net_synretry_sent (s, f, n, out, 10), 0);
+  free (s);
+}
+
+static void
+test_synretry_large_frame_not_kept (void **state)
+{
+  struct net_synretry *s = new_synretry ();
+  uint8_t f[NET_SYN_FRAME_MAX + 64], out[NET_SYN_FRAME_MAX];
+  size_t n = ipv4_frame (f, "10.0.2.2", "10.0.2.100", 6, 40000, 5000, 0x02, 0,
+                         NET_SYN_FRAME_MAX - ETH - 20 + 1);
+
+  net_synretry_sent (s, f, n, out, sizeof out);
+  assert_int_equal (s->n_used, 0);
+  free (s);
+}
+
+static void
+test_synretry_retransmission_replaces (void **state)
+{
+  struct net_synretry *s = new_synretry ();
+  uint8_t syn[128], f[128], out[NET_SYN_FRAME_MAX];
+  size_t n = slirp_syn (syn, 40000);
+
+  net_synretry_sent (s, syn, n, out, sizeof out);
+  syn[ETH + 20 + 7] = 0x05; /* another sequence number, before the RST's */
+  net_synretry_sent (s, syn, n, out, sizeof out);
+  assert_int_equal (s->n_used, 1);
+  assert_int_equal (net_synretry_sent (s, f, tcp_between (f, 40000, 0x04, false), out,
+                                       sizeof out), n);
+  assert_int_equal (out[ETH + 20 + 7], 0x05);
+  free (s);
+}
+
+static void
+test_synretry_full_table_reuses_slots (void **state)
+{
+  struct net_synretry *s = new_synretry ();
+  uint8_t syn[128], f[128], out[NET_SYN_FRAME_MAX];
+
+  for (unsigned i = 0; i < NET_SYN_SLOTS + 3; i++)
+    net_synretry_sent (s, syn, slirp_syn (syn, 30000 + i), out, sizeof out);
+  assert_int_equal (s->n_used, NET_SYN_SLOTS);
+  /* The three oldest gave way; the newest are kept. */
+  assert_int_equal (net_synretry_sent (s, f, tcp_between (f, 30000, 0x04, false), out,
+                                       sizeof out), 0);
+  assert_int_not_equal (net_synretry_sent (s, f, tcp_between (f, 30000 + NET_SYN_SLOTS + 2,
+                                                              0x04, false), out, sizeof out), 0);
+  assert_int_not_equal (net_synretry_sent (s, f, tcp_between (f, 30003, 0x04, false), out,
+                                           sizeof out), 0);
+  assert_int_equal (s->n_used, NET_SYN_SLOTS - 2);
+  free (s);
+}
+
+static void
+test_synretry_ipv6 (void **state)
+{
+  struct net_synretry *s = new_synretry ();
+  uint8_t syn[128], f[128], out[NET_SYN_FRAME_MAX];
+  size_t n = ipv6_frame (syn, "fd00::2", "fd00::100", 6, 40000, 5000, 0x02);
+
+  net_synretry_sent (s, syn, n, out, sizeof out);
+  /* The same ports between other addresses are another connection. */
+  assert_int_equal (net_synretry_sent (s, f, ipv6_frame (f, "fd00::3", "fd00::100", 6, 40000,
+                                                         5000, 0x04), out, sizeof out), 0);
+  assert_int_equal (net_synretry_sent (s, f, ipv6_frame (f, "fd00::2", "fd00::100", 6, 40000,
+                                                         5000, 0x04), out, sizeof out), n);
+  assert_memory_equal (out, syn, n);
+  free (s);
+}
+
 int
 main (void)
 {
@@ -410,6 +600,14 @@ main (void)
     cmocka_unit_test (test_rst_ipv4),
     cmocka_unit_test (test_rst_ipv6),
     cmocka_unit_test (test_rst_refuses_non_tcp_and_small_buffer),
+    cmocka_unit_test (test_synretry_rst_resends_syn_once),
+    cmocka_unit_test (test_synretry_accepted_syn_not_repeated),
+    cmocka_unit_test (test_synretry_answer_forgets),
+    cmocka_unit_test (test_synretry_other_frames_ignored),
+    cmocka_unit_test (test_synretry_large_frame_not_kept),
+    cmocka_unit_test (test_synretry_retransmission_replaces),
+    cmocka_unit_test (test_synretry_full_table_reuses_slots),
+    cmocka_unit_test (test_synretry_ipv6),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);
