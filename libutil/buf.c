@@ -208,3 +208,18 @@ str_strip (char *s)
   s[end - start] = '\0';
   return s;
 }
+
+char *
+str_quotable (const char *s, size_t len, size_t max)
+{
+  size_t n = len > max ? max : len;
+  char *out = xmalloc (n + 4);
+
+  for (size_t i = 0; i < n; i++)
+    {
+      unsigned char c = (unsigned char) s[i];
+      out[i] = (c < 0x20 || c == 0x7f || c == '"') ? '?' : (char) c;
+    }
+  strcpy (out + n, len > n ? "..." : "");
+  return out;
+}

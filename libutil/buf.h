@@ -41,5 +41,9 @@ char **str_split (const char *s, char sep);
 char *str_join (char *const *v, const char *sep);
 /* Remove leading and trailing whitespace in place; returns S. */
 char *str_strip (char *s);
+/* The first LEN bytes of S made safe to quote in a message: at most MAX of
+ * them, control bytes, DEL and '"' replaced by '?', "..." appended when
+ * cut, so hostile input cannot garble a terminal.  Malloc'd. */
+char *str_quotable (const char *s, size_t len, size_t max);
 
 #endif

@@ -187,3 +187,15 @@ jobj_write_file (const char *path, json_object *o, bool pretty, struct error **e
 
   return fs_write_atomic (path, s, strlen (s), 0600, err);
 }
+
+json_object *
+jobj_copy (json_object *o)
+{
+  json_object *out = NULL;
+
+  if (o == NULL)
+    return json_object_new_object ();
+  if (json_object_deep_copy (o, &out, NULL) < 0)
+    abort ();
+  return out;
+}

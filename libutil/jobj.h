@@ -26,6 +26,10 @@ json_object *jobj_parse_file (const char *path, size_t max, struct error **err);
 
 /* Typed lookups: NULL/def when KEY is missing or of another type. */
 const char *jobj_get_string (json_object *o, const char *key);
+/* A deep copy of O (a new reference); NULL gives an empty object.  Aborts
+ * when memory runs out, as xmalloc does. */
+json_object *jobj_copy (json_object *o);
+
 json_object *jobj_get_object (json_object *o, const char *key);
 json_object *jobj_get_array (json_object *o, const char *key);
 int64_t jobj_get_int (json_object *o, const char *key, int64_t def);

@@ -138,18 +138,6 @@ image_state_clear (struct image_state *st)
   memset (st, 0, sizeof *st);
 }
 
-static json_object *
-json_copy (json_object *o)
-{
-  json_object *out = NULL;
-
-  if (o == NULL)
-    return json_object_new_object ();
-  if (json_object_deep_copy (o, &out, NULL) < 0)
-    abort ();
-  return out;
-}
-
 static const char *
 hex_of (const char *id)
 {
@@ -621,7 +609,7 @@ static int
 config_step (struct stage_run *sr, const struct df_instruction *in, struct error **err)
 {
   struct build *b = sr->b;
-  cleanup_json json_object *cfg = json_copy (sr->img.cfg);
+  cleanup_json json_object *cfg = jobj_copy (sr->img.cfg);
   cleanup_free char *text = NULL, *created_by = NULL, *key = NULL;
   /* Words see the environment from before the instruction: in
    * "ENV A=1 B=$A", B gets the old A, as docker does. */
@@ -1453,7 +1441,7 @@ run_step (struct stage_run *sr, const struct df_instruction *in, struct error **
     }
   if (r == 0)
     {
-      cfg = json_copy (sr->img.cfg);
+      cfg = jobj_copy (sr->img.cfg);
       r = finish_step (sr, cfg, p.created_by, &layer, key, err);
     }
   run_plan_clear (b, &p);
@@ -1791,7 +1779,7 @@ copy_step (struct stage_run *sr, const struct df_instruction *in, struct error *
     r = store_tar_layer (b, write_copy_tar, &j, &layer, err);
   if (r == 0)
     {
-      cleanup_json json_object *cfg = json_copy (sr->img.cfg);
+      cleanup_json json_object *cfg = jobj_copy (sr->img.cfg);
       r = finish_step (sr, cfg, created_by, &layer, key, err);
     }
   if (r < 0 && (*err)->code == 0)
@@ -1938,7 +1926,7 @@ ensure_image (struct stage_run *sr, struct error **err)
 
   if (sr->img.id)
     return 0;
-  cfg = json_copy (sr->img.cfg);
+  cfg = jobj_copy (sr->img.cfg);
   return finish_step (sr, cfg, "/bin/sh -c #(nop) FROM scratch", NULL, NULL, err);
 }
 
@@ -1991,7 +1979,7 @@ apply_labels (struct build *b, char **id, struct error **err)
       return err_make (err, 0, "invalid --label \"%s\": the key is empty", *l);
   if (load_image (b, *id, &st, err) < 0)
     return -1;
-  cfg = json_copy (st.cfg);
+  cfg = jobj_copy (st.cfg);
   inner = jobj_get_object (cfg, "config");
   if (inner == NULL)
     {
@@ -2127,7 +2115,7 @@ squash_final (struct build *b, char **id, struct error **err)
       r = squash_blob (b, fin.manifest, n_base, base.layers, &layer, err);
       if (r == 0)
         {
-          cfg = json_copy (fin.cfg);
+          cfg = jobj_copy (fin.cfg);
           squash_config (cfg, n_base, layer.diff_id);
           r = container_commit_store (b->ctx, b->s, cfg, base.manifest, &layer, false, NULL,
                                       time (NULL), &new_id, err);

@@ -18,18 +18,6 @@ static const char *const inherited_keys[] = {
   "StopSignal",
 };
 
-static json_object *
-copy_json (json_object *o)
-{
-  json_object *out = NULL;
-
-  if (o == NULL)
-    return json_object_new_object ();
-  if (json_object_deep_copy (o, &out, NULL) < 0)
-    abort ();
-  return out;
-}
-
 static void
 set_or_remove (json_object *o, const char *key, const char *value)
 {
@@ -59,13 +47,13 @@ created_by (json_object *ctr_config)
 static json_object *
 inner_config (json_object *parent, json_object *ctr_config)
 {
-  json_object *inner = copy_json (jobj_get_object (parent, "config"));
+  json_object *inner = jobj_copy (jobj_get_object (parent, "config"));
 
   for (size_t i = 0; i < sizeof inherited_keys / sizeof *inherited_keys; i++)
     {
       json_object *v = NULL;
       if (json_object_object_get_ex (ctr_config, inherited_keys[i], &v) && v != NULL)
-        json_object_object_add (inner, inherited_keys[i], copy_json (v));
+        json_object_object_add (inner, inherited_keys[i], jobj_copy (v));
     }
   return inner;
 }
@@ -117,7 +105,7 @@ json_object *
 container_commit_config (json_object *parent, json_object *ctr_config,
                          const struct container_commit_config_opts *o, struct error **err)
 {
-  cleanup_json json_object *cfg = copy_json (parent);
+  cleanup_json json_object *cfg = jobj_copy (parent);
   json_object *inner = inner_config (parent, ctr_config);
 
   json_object_object_add (cfg, "config", inner);

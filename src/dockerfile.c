@@ -192,23 +192,6 @@ perr (struct parser *p, unsigned int line, const char *fmt, ...)
   return err_make (p->err, 0, "%s:%u: %s", p->path, line, msg);
 }
 
-/* WORD made safe to quote in a message: bounded, control bytes and
- * quotes replaced, so garbage input cannot garble the terminal. */
-static char *
-quotable (const char *word, size_t len)
-{
-  size_t n = len > MAX_QUOTED ? MAX_QUOTED : len;
-  char *s = xmalloc (n + 4);
-
-  for (size_t i = 0; i < n; i++)
-    {
-      unsigned char c = (unsigned char)word[i];
-      s[i] = (c < 0x20 || c == 0x7f || c == '"') ? '?' : (char)c;
-    }
-  strcpy (s + n, len > n ? "..." : "");
-  return s;
-}
-
 /* ---- small string helpers ----------------------------------------------- */
 
 static bool
@@ -318,7 +301,7 @@ split_words (struct parser *p, unsigned int line, const char *rest, char ***word
     }
   if (quote != '\0')
     {
-      cleanup_free char *q = quotable (rest, strlen (rest));
+      cleanup_free char *q = str_quotable (rest, strlen (rest), MAX_QUOTED);
       return perr (p, line, "unterminated %s quote in \"%s\"", quote == '"' ? "double" : "single",
                    q);
     }
@@ -430,7 +413,7 @@ args_from (struct parser *p, struct df_instruction *in, const char *rest)
 
       if (!is_valid_stage_name (name))
         {
-          cleanup_free char *q = quotable (in->args[2], strlen (in->args[2]));
+          cleanup_free char *q = str_quotable (in->args[2], strlen (in->args[2]), MAX_QUOTED);
           return perr (p, in->line,
                        "invalid name for build stage \"%s\": it must start with a letter and "
                        "contain only letters, digits, '-', '_' and '.'",
@@ -550,7 +533,7 @@ name_value_pair (struct parser *p, struct df_instruction *in, const char *word)
 
   if (eq == NULL)
     {
-      cleanup_free char *q = quotable (word, strlen (word));
+      cleanup_free char *q = str_quotable (word, strlen (word), MAX_QUOTED);
       return perr (p, in->line, "%s: no \"=\" in \"%s\": the form is name=value",
                    df_kind_name (in->kind), q);
     }
@@ -610,7 +593,7 @@ args_healthcheck (struct parser *p, struct df_instruction *in, const char *rest)
     }
   if (strcmp (type, "CMD") != 0)
     {
-      cleanup_free char *q = quotable (rest, tlen);
+      cleanup_free char *q = str_quotable (rest, tlen, MAX_QUOTED);
       return perr (p, in->line, "unknown type \"%s\" in HEALTHCHECK (try CMD)", q);
     }
   push_str (&in->args, &in->n_args, steal_ptr (&type));
@@ -699,7 +682,7 @@ add_flag (struct parser *p, struct df_instruction *in, const struct flag_spec *s
     }
   if (pre != NULL)
     {
-      cleanup_free char *q = quotable (n, strlen (n));
+      cleanup_free char *q = str_quotable (n, strlen (n), MAX_QUOTED);
       return perr (p, in->line, "%s\"--%s\" for %s%s", pre, q, df_kind_name (in->kind), post);
     }
   in->flags = xrealloc (in->flags, (in->n_flags + 1) * sizeof (*in->flags));
@@ -763,7 +746,7 @@ parse_line (struct parser *p, const char *line, unsigned int lineno, struct df_i
   k = keyword_lookup (line, klen);
   if (k == NULL)
     {
-      cleanup_free char *q = quotable (line, klen);
+      cleanup_free char *q = str_quotable (line, klen, MAX_QUOTED);
       for (char *c = q; *c != '\0'; c++)
         if (*c >= 'a' && *c <= 'z')
           *c = (char)(*c - 'a' + 'A');
@@ -857,7 +840,7 @@ check_directive (struct parser *p, const char *s, size_t len)
       p->has_seen_escape = true;
       if (vend - vstart != 1 || (s[vstart] != '\\' && s[vstart] != '`'))
         {
-          cleanup_free char *q = quotable (s + vstart, vend - vstart);
+          cleanup_free char *q = str_quotable (s + vstart, vend - vstart, MAX_QUOTED);
           return perr (p, p->line, "invalid escape token \"%s\": it must be ` or \\", q);
         }
       p->escape = s[vstart];
@@ -1128,7 +1111,7 @@ read_heredoc_body (struct parser *p, struct df_heredoc *d, bool is_chomp, unsign
       append_body_line (&content, s, n, is_chomp, nl != NULL);
     }
   {
-    cleanup_free char *q = quotable (d->name, nlen);
+    cleanup_free char *q = str_quotable (d->name, nlen, MAX_QUOTED);
     return perr (p, start, "unterminated heredoc \"%s\"", q);
   }
 }

@@ -259,23 +259,6 @@ process_until (struct expander *x, char stop, struct buf *out)
   return 0;
 }
 
-/* WORD made safe to quote in a message: bounded, control bytes and
- * quotes replaced (a here-document body has newlines). */
-static char *
-quotable (const char *word, size_t len)
-{
-  size_t n = len > MAX_QUOTED ? MAX_QUOTED : len;
-  char *s = xmalloc (n + 4);
-
-  for (size_t i = 0; i < n; i++)
-    {
-      unsigned char c = (unsigned char)word[i];
-      s[i] = (c < 0x20 || c == 0x7f || c == '"') ? '?' : (char)c;
-    }
-  strcpy (s + n, len > n ? "..." : "");
-  return s;
-}
-
 int
 df_expand (const char *word, char escape, unsigned int flags, df_lookup_fn lookup_fn, void *data,
            char **out, struct error **err)
@@ -292,7 +275,7 @@ df_expand (const char *word, char escape, unsigned int flags, df_lookup_fn looku
 
   if (process_until (&x, '\0', &result) < 0)
     {
-      cleanup_free char *q = quotable (word, x.len);
+      cleanup_free char *q = str_quotable (word, x.len, MAX_QUOTED);
 
       if (x.modifier[0] != '\0')
         return err_make (err, 0, "\"%s\": unsupported modifier (%s) in substitution", q,

@@ -273,6 +273,24 @@ test_append_utf8 (void **state)
   buf_free (&b);
 }
 
+/* Control bytes and quotes replaced, long text cut with "...". */
+static void
+test_quotable (void **state)
+{
+  char *q;
+
+  (void) state;
+  q = str_quotable ("a\"b\nc\x7f", 6, 10);
+  assert_string_equal (q, "a?b?c?");
+  free (q);
+  q = str_quotable ("abcdefgh", 8, 3);
+  assert_string_equal (q, "abc...");
+  free (q);
+  q = str_quotable ("abc", 0, 3);
+  assert_string_equal (q, "");
+  free (q);
+}
+
 int
 main (void)
 {
@@ -298,6 +316,7 @@ main (void)
     cmocka_unit_test (test_strip),
     cmocka_unit_test (test_strip_returns_same_pointer),
     cmocka_unit_test (test_append_utf8),
+    cmocka_unit_test (test_quotable),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

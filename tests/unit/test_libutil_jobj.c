@@ -412,6 +412,27 @@ test_cleanup_json_releases (void **state)
   jobj_putp (&none);
 }
 
+/* A deep copy: changing the copy leaves the original; NULL gives {}. */
+static void
+test_copy (void **state)
+{
+  json_object *o = json_tokener_parse ("{\"a\":[1,{\"b\":2}]}");
+  json_object *c = jobj_copy (o);
+  json_object *e = jobj_copy (NULL);
+
+  (void) state;
+  json_object_object_add (json_object_array_get_idx (jobj_get_array (c, "a"), 1), "b",
+                          json_object_new_int (3));
+  assert_string_equal (json_object_to_json_string_ext (o, JSON_C_TO_STRING_PLAIN),
+                       "{\"a\":[1,{\"b\":2}]}");
+  assert_string_equal (json_object_to_json_string_ext (c, JSON_C_TO_STRING_PLAIN),
+                       "{\"a\":[1,{\"b\":3}]}");
+  assert_string_equal (json_object_to_json_string_ext (e, JSON_C_TO_STRING_PLAIN), "{}");
+  json_object_put (o);
+  json_object_put (c);
+  json_object_put (e);
+}
+
 int
 main (void)
 {
@@ -447,6 +468,7 @@ main (void)
     cmocka_unit_test (test_write_file_is_atomic_private_and_exact),
     cmocka_unit_test (test_write_file_into_missing_dir_fails),
     cmocka_unit_test (test_cleanup_json_releases),
+    cmocka_unit_test (test_copy),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);
