@@ -3,6 +3,7 @@
 #ifndef SKIFF_NET_INTERNAL_H
 #define SKIFF_NET_INTERNAL_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -61,45 +62,35 @@ void net_guard_inbound (struct net_guard *g, const uint8_t *f, size_t len, int64
  * length, 0 when F is not a TCP segment. */
 size_t net_guard_reset (const uint8_t *f, size_t len, uint8_t *out, size_t out_size);
 
-/* ---- SYNs into a TIME_WAIT (guard.c) ------------------------------------ */
+/* ---- the relay of published TCP ports (relay.c) ----------------------- */
 
-#define NET_SYN_SLOTS 64      /* SYNs slirp sent that await an answer */
-#define NET_SYN_FRAME_MAX 96  /* Ethernet + IPv6 + TCP with an MSS option: 78 */
+#define NET_RELAY_CONNS_MAX 512 /* open connections; then listeners wait */
+#define NET_RELAY_BUF 65536     /* bytes buffered per direction */
+#define NET_RELAY_POOL_LOW 8    /* refill the socket pool below this */
 
-/* A SYN slirp sent to the container for a published port, kept until the
- * container answers it. */
-struct net_syn_slot
-{
-  uint16_t len;             /* 0: unused */
-  bool is_ipv6;
-  uint8_t gateway[16];      /* the SYN's source, 4 or 16 bytes */
-  uint8_t guest[16];        /* its destination */
-  uint16_t gateway_port;
-  uint16_t guest_port;
-  uint32_t seq;             /* the SYN's sequence number */
-  uint8_t frame[NET_SYN_FRAME_MAX];
-};
+struct net_relay;
 
-struct net_synretry
-{
-  struct net_syn_slot slots[NET_SYN_SLOTS];
-  unsigned n_used;
-  unsigned next;            /* the slot to reuse when all are taken */
-};
+/* A relay connecting to the container at GUEST through sockets of NS,
+ * which it takes over (NS is empty after). */
+struct net_relay *net_relay_new (struct net_netns *ns, struct in_addr guest);
+/* Close every connection, listener and the namespace; NULL is a no-op. */
+void net_relay_free (struct net_relay *r);
 
-/* Note frame F (LEN bytes) that slirp sends to the container.  A SYN
- * without ACK is kept.  A bare RST for a kept SYN's connection is slirp
- * refusing the container's ACK while it waits for an answer to that SYN:
- * the container still held the connection (in TIME_WAIT, see guard.c) and
- * the RST ends it.  When that TIME_WAIT refused the SYN (the SYN's number
- * is not after the RST's), the SYN is forgotten and copied to OUT (at
- * least NET_SYN_FRAME_MAX bytes), to be sent right after F; returns its
- * length, else 0. */
-size_t net_synretry_sent (struct net_synretry *s, const uint8_t *f, size_t len, uint8_t *out,
-                          size_t out_size);
+/* Relay TCP port P: its reservation socket (net_ports_reserve) becomes the
+ * listener.  Fails naming the port. */
+int net_relay_add_port (struct net_relay *r, struct net_port *p, struct error **err)
+    __attribute__ ((warn_unused_result));
 
-/* Note frame F that the container sent: a SYN-ACK or a RST answering a
- * kept SYN forgets it. */
-void net_synretry_received (struct net_synretry *s, const uint8_t *f, size_t len);
+/* Appends FD with EVENTS to the poll array; returns its index. */
+typedef size_t (*net_relay_push_fn) (void *opaque, int fd, short events);
+
+/* One round of the owner's poll loop: prepare pushes the listeners (while
+ * fewer than the limit of connections are open) and the connections'
+ * sockets; done serves them from the revents of FDS. */
+void net_relay_poll_prepare (struct net_relay *r, net_relay_push_fn push, void *opaque);
+void net_relay_poll_done (struct net_relay *r, const struct pollfd *fds, size_t n_fds);
+
+/* Open connections, for tests. */
+size_t net_relay_n_conns (const struct net_relay *r);
 
 #endif

@@ -101,19 +101,47 @@ struct net_tap_config
  * net_slirp_opts_addrs()). */
 void net_tap_config_from_opts (const struct net_slirp_opts *o, struct net_tap_config *out);
 
+/* A container's network namespace as its owner keeps it: the namespaces,
+ * opened while they could be (a container that changed to a non-root user
+ * is not dumpable, and its /proc/PID/ns files refuse us), and a pool of
+ * unconnected non-blocking TCP sockets made inside it, which the relay of
+ * published ports (relay.c) connects to the container from outside. */
+#define NET_NETNS_POOL 32
+
+struct net_netns
+{
+  int user_fd;                 /* the container's user namespace; -1: ours */
+  int net_fd;                  /* its network namespace; -1: ours (tests) */
+  int pool[NET_NETNS_POOL];
+  size_t n_pool;
+};
+
+/* Empty: no descriptors. */
+void net_netns_init (struct net_netns *ns);
+/* Close every descriptor of NS; it is empty after. */
+void net_netns_close (struct net_netns *ns);
+
+/* Fill NS's pool up to NET_NETNS_POOL sockets through a short child that
+ * joins NS's namespaces, makes them and passes them back.  Reaps its
+ * child itself; forks, as net_tap_open(). */
+int net_netns_fill (struct net_netns *ns, struct error **err)
+    __attribute__ ((warn_unused_result));
+
 /* Create the tap device CFG describes inside the network namespace of
  * CONTAINER_PID and return its descriptor (close-on-exec, non-blocking) in
- * *TAP_FD.  A short child joins the container's user namespace (when it is
- * not ours: the rights over a network namespace are held in the user
- * namespace that owns it) and network namespace, brings lo up, creates and
- * configures the tap (MTU, address, up, default route; IPv6 comes from
- * slirp's router advertisements) and passes the descriptor back with
+ * *TAP_FD, the namespaces and a full pool of sockets in *NS (released with
+ * net_netns_close(); empty after a failure).  A short child joins the
+ * container's user namespace (when it is not ours: the rights over a
+ * network namespace are held in the user namespace that owns it) and
+ * network namespace, brings lo up, creates and configures the tap (MTU,
+ * address, up, default route; IPv6 comes from slirp's router
+ * advertisements), makes the sockets and passes the descriptors back with
  * SCM_RIGHTS; its failure comes back as the error.  Refuses a process that
  * shares our network namespace.  Forks: call it from a single-threaded
  * process, and reap nothing with waitpid(-1) meanwhile (it reaps its own
  * child). */
 int net_tap_open (pid_t container_pid, const struct net_tap_config *cfg, int *tap_fd,
-                  struct error **err) __attribute__ ((warn_unused_result));
+                  struct net_netns *ns, struct error **err) __attribute__ ((warn_unused_result));
 
 /* Bring lo up in the network namespace of CONTAINER_PID (--network none),
  * through the same kind of short child as net_tap_open(). */
@@ -224,8 +252,8 @@ char *net_ports_format_port (const struct net_ports *ports, const char *filter,
 /* One libslirp instance serving one container's tap.  Opaque. */
 struct net_slirp;
 
-/* Start slirp with options O on TAP_FD (from net_tap_open()), which it owns
- * from now on, also when this fails: 10.0.2.0/24 (or O's CIDR), gateway
+/* Start slirp with options O on TAP_FD and NS (from net_tap_open()), which
+ * it owns from now on, also when this fails (NS is empty after): 10.0.2.0/24 (or O's CIDR), gateway
  * .2, DNS .3 forwarded to the first nameserver of the host's
  * /etc/resolv.conf (libslirp rereads it when it changes; a resolver on the
  * host's loopback works, the host loopback option does not apply to DNS),
@@ -235,14 +263,18 @@ struct net_slirp;
  * dropped, but answers to clients on the host's loopback that came in
  * through a published UDP port pass (libslirp's own switch would drop
  * them too). */
-struct net_slirp *net_slirp_new (const struct net_slirp_opts *o, int tap_fd, struct error **err);
+struct net_slirp *net_slirp_new (const struct net_slirp_opts *o, int tap_fd, struct net_netns *ns,
+                                 struct error **err);
 
 /* Stop slirp: close every socket, the listeners and the tap.  NULL is a no-op. */
 void net_slirp_free (struct net_slirp *n);
 
-/* Forward every port of PORTS (reserved by net_ports_reserve(): each
+/* Forward every port of PORTS (reserved by net_ports_reserve()).  TCP
+ * ports go through the relay (relay.c): the reservation socket becomes its
+ * listener, and each connection is relayed to the container through a
+ * socket of the pool.  UDP ports go through slirp's forwarding: each
  * reservation socket is closed right before slirp binds the port, so the
- * port stays taken until then).  Fails naming the first port that could
+ * port stays taken until then.  Fails naming the first port that could
  * not be bound; the forwards added before it stay. */
 int net_slirp_add_ports (struct net_slirp *n, struct net_ports *ports, struct error **err)
     __attribute__ ((warn_unused_result));
@@ -259,12 +291,13 @@ int net_slirp_add_ports (struct net_slirp *n, struct net_ports *ports, struct er
  *     ...fds[0..K) carry the revents of the owner's descriptors...
  *
  * poll_prepare copies OWN to the front of an array that N owns (valid
- * until the next prepare), appends the tap and slirp's sockets, and lowers
+ * until the next prepare), appends the tap, slirp's sockets and the relay's
+ * (published TCP ports), and lowers
  * *TIMEOUT_MS (-1: none) to slirp's next deadline.  While the network is
  * idle there is none: no timer ticks, poll sleeps until a descriptor wakes
  * it.  poll_done (RC is poll's result; negative for an error such as
- * EINTR) feeds the tap's frames to slirp, serves its sockets and runs its
- * due timers.  Neither fails; neither is safe in a signal handler. */
+ * EINTR) feeds the tap's frames to slirp, serves its sockets, runs its
+ * due timers and serves the relay.  Neither fails; neither is safe in a signal handler. */
 struct pollfd *net_slirp_poll_prepare (struct net_slirp *n, const struct pollfd *own,
                                        size_t n_own, size_t *n_fds, int *timeout_ms);
 void net_slirp_poll_done (struct net_slirp *n, int poll_rc);

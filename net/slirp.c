@@ -25,9 +25,10 @@
  *      (guard.c), into slirp_input, a bounded batch.  libslirp sends
  *      packets that waited for the guest's ARP reply only from
  *      slirp_pollfds_poll, so after frames the next round does not sleep.
- *      send_packet and read_tap also show every frame to net_synretry
- *      (guard.c), which repeats a SYN that a TIME_WAIT refused.
- *   3. run_timers: our timer list. */
+ *   3. run_timers: our timer list.
+ *   4. net_relay_poll_done: the relay of published TCP ports (relay.c),
+ *      whose descriptors poll_prepare appended after slirp's.  Published
+ *      UDP ports stay with slirp's forwarding. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -79,9 +80,9 @@ struct net_slirp
   size_t tap_idx;              /* the tap's index in fds, SIZE_MAX when not polled */
   size_t n_sessions;           /* descriptors slirp registered: live connections */
   int64_t last_fragment_ms;    /* when the guest last sent an IPv4 fragment */
-  struct net_synretry synretry; /* slirp's SYNs to published ports (guard.c) */
   uint8_t *frame;
   size_t frame_size;
+  struct net_relay *relay;       /* published TCP ports */
   struct sockaddr_in outbound;   /* slirp keeps pointers to these */
   struct sockaddr_in6 outbound6;
 };
@@ -115,16 +116,10 @@ static ssize_t
 send_packet (const void *buf, size_t len, void *opaque)
 {
   struct net_slirp *n = opaque;
-  uint8_t syn[NET_SYN_FRAME_MAX];
-  size_t syn_len;
 
   if (n->guard)
     net_guard_inbound (n->guard, buf, len, now_ms ());
-  syn_len = net_synretry_sent (&n->synretry, buf, len, syn, sizeof syn);
   write_tap (n, buf, len);
-  /* Not through send_packet: one retry per SYN slirp sends. */
-  if (syn_len > 0)
-    write_tap (n, syn, syn_len);
   return (ssize_t) len;
 }
 
@@ -316,12 +311,16 @@ catch_sigpipe (void)
 }
 
 struct net_slirp *
-net_slirp_new (const struct net_slirp_opts *o, int tap_fd, struct error **err)
+net_slirp_new (const struct net_slirp_opts *o, int tap_fd, struct net_netns *ns,
+               struct error **err)
 {
   struct net_slirp *n = xmalloc0 (sizeof *n);
+  struct net_addrs addrs;
   SlirpConfig cfg;
 
   catch_sigpipe ();
+  net_slirp_opts_addrs (o, &addrs);
+  n->relay = net_relay_new (ns, addrs.guest);
   n->tap_fd = tap_fd;
   n->tap_idx = SIZE_MAX;
   n->last_fragment_ms = INT64_MIN / 2;
@@ -397,6 +396,7 @@ net_slirp_free (struct net_slirp *n)
 {
   if (n == NULL)
     return;
+  net_relay_free (n->relay);
   if (n->slirp)
     slirp_cleanup (n->slirp);
   while (n->timers)
@@ -410,44 +410,6 @@ net_slirp_free (struct net_slirp *n)
 }
 
 /* ---- published ports ------------------------------------------------------- */
-
-static int
-lowest_free_fd (int any_fd)
-{
-  int fd = fcntl (any_fd, F_DUPFD_CLOEXEC, 0);
-
-  if (fd >= 0)
-    close (fd);
-  return fd;
-}
-
-/* libslirp listens with a backlog of 1 (tcpx_listen in socket.c, 4.7), so
- * a burst of connections to a published port is dropped and each client
- * retries a second later.  The listener it just made is FD, the lowest
- * descriptor that was free before the call (this process has one thread
- * and tcpx_listen opens nothing else); check that FD is that listener and
- * listen again with a full backlog, which Linux allows on a listening
- * socket.  Anything unexpected leaves slirp's backlog alone. */
-static void
-raise_backlog (int fd, const struct sockaddr_storage *want)
-{
-  struct sockaddr_storage got;
-  socklen_t len = sizeof got;
-  int is_listening = 0;
-  socklen_t optlen = sizeof is_listening;
-
-  if (fd < 0 || getsockopt (fd, SOL_SOCKET, SO_ACCEPTCONN, &is_listening, &optlen) < 0
-      || !is_listening || getsockname (fd, (struct sockaddr *) &got, &len) < 0
-      || got.ss_family != want->ss_family)
-    return;
-  if (want->ss_family == AF_INET
-      && ((struct sockaddr_in *) &got)->sin_port != ((struct sockaddr_in *) want)->sin_port)
-    return;
-  if (want->ss_family == AF_INET6
-      && ((struct sockaddr_in6 *) &got)->sin6_port != ((struct sockaddr_in6 *) want)->sin6_port)
-    return;
-  listen (fd, SOMAXCONN);
-}
 
 static socklen_t
 guest_sockaddr (const struct net_port *p, struct sockaddr_storage *ss)
@@ -477,16 +439,15 @@ add_port (struct net_slirp *n, struct net_port *p, struct error **err)
   struct sockaddr_storage host, guest;
   socklen_t host_len = net_port_host_sockaddr (p, p->host_port, &host);
   socklen_t guest_len = guest_sockaddr (p, &guest);
-  int flags = (p->proto == NET_PROTO_UDP ? SLIRP_HOSTFWD_UDP : 0)
-              | (p->is_ipv6 ? SLIRP_HOSTFWD_V6ONLY : 0);
-  int listener;
+  int flags = SLIRP_HOSTFWD_UDP | (p->is_ipv6 ? SLIRP_HOSTFWD_V6ONLY : 0);
 
+  if (p->proto == NET_PROTO_TCP)
+    return net_relay_add_port (n->relay, p, err);
   if (p->host_port == 0)
-    return err_make (err, 0, "publish %u/%s: the host port was not reserved",
-                     p->container_port, p->proto == NET_PROTO_UDP ? "udp" : "tcp");
+    return err_make (err, 0, "publish %u/udp: the host port was not reserved",
+                     p->container_port);
   if (p->reserved_fd >= 0)
     close (steal_fd (&p->reserved_fd));
-  listener = lowest_free_fd (n->tap_fd);
   if (slirp_add_hostxfwd (n->slirp, (struct sockaddr *) &host, host_len,
                           (struct sockaddr *) &guest, guest_len, flags) < 0)
     {
@@ -495,8 +456,6 @@ add_port (struct net_slirp *n, struct net_port *p, struct error **err)
 
       return err_make (err, saved, "publish %s", what);
     }
-  if (p->proto == NET_PROTO_TCP)
-    raise_backlog (listener, &host);
   return 0;
 }
 
@@ -521,6 +480,12 @@ push_fd (struct net_slirp *n, int fd, short events)
     }
   n->fds[n->n_fds] = (struct pollfd) { .fd = fd, .events = events };
   return n->n_fds++;
+}
+
+static size_t
+relay_push (void *opaque, int fd, short events)
+{
+  return push_fd (opaque, fd, events);
 }
 
 static int
@@ -606,6 +571,7 @@ net_slirp_poll_prepare (struct net_slirp *n, const struct pollfd *own, size_t n_
     push_fd (n, own[i].fd, own[i].events);
   n->tap_idx = n->is_tap_dead ? SIZE_MAX : push_fd (n, n->tap_fd, POLLIN);
   slirp_pollfds_fill (n->slirp, &t, add_poll, n);
+  net_relay_poll_prepare (n->relay, relay_push, n);
   lower_timeout (timeout_ms, slirp_wait (n, t, now));
   lower_timeout (timeout_ms, timers_wait (n, now));
   if (n->needs_flush)
@@ -667,7 +633,6 @@ read_tap (struct net_slirp *n)
         continue;
       if (is_ipv4_fragment (n->frame, (size_t) len))
         n->last_fragment_ms = now_ms ();
-      net_synretry_received (&n->synretry, n->frame, (size_t) len);
       slirp_input (n->slirp, n->frame, (int) len);
       n->needs_flush = true;
     }
@@ -706,4 +671,5 @@ net_slirp_poll_done (struct net_slirp *n, int poll_rc)
   if (poll_rc > 0 && tap_revents)
     read_tap (n);
   run_timers (n);
+  net_relay_poll_done (n->relay, n->fds, n->n_fds);
 }

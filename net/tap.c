@@ -16,16 +16,25 @@
  *         /dev/net/tun is the host's device node and nothing the image
  *         controls is looked up.
  *      b. set_link_up "lo".
- *      c. disable_time_wait, then create_tap: /dev/net/tun, TUNSETIFF
+ *      c. create_tap: /dev/net/tun, TUNSETIFF
  *         with IFF_TAP | IFF_NO_PI.
  *      d. configure_tap: MTU, address, netmask, up, default route.  IPv6
  *         needs nothing: the kernel solicits a router when the link comes
  *         up and slirp's advertisement gives it fd00::/64 and a route.
- *      e. reply: the descriptor over SCM_RIGHTS, or the error, then _exit.
+ *      e. create_pool: NET_NETNS_POOL unconnected TCP sockets, for the
+ *         relay of published ports (relay.c): a socket stays in the
+ *         namespace it was made in, and we can connect it from outside.
+ *      f. reply: the descriptors over SCM_RIGHTS, or the error, then _exit.
  *   4. receive_reply, then reap the child.  EOF without a reply means the
  *      child died; the error says how.
  *
- * net_loopback_up runs the same child with steps 3a, 3b and 3e only. */
+ * The parent opens the namespaces the child joins (step 3a) and keeps them
+ * in a struct net_netns: net_netns_fill later runs a child with steps 3a,
+ * 3e and 3f only, to make more sockets.  It cannot reopen
+ * /proc/PID/ns then: a container that changed to a non-root user is not
+ * dumpable and those files refuse us (see runtime_process.c).
+ *
+ * net_loopback_up runs the same child with steps 3a, 3b and 3f only. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -48,19 +57,33 @@
 
 #define REPLY_MSG_MAX 512
 
-/* The child's reply; an fd travels with it when ERRNUM and MSG are empty. */
+#define REPLY_FDS_MAX (1 + NET_NETNS_POOL)
+
+/* The child's reply; N_FDS descriptors travel with it when there is no
+ * error: the tap first when one was asked for, then the sockets. */
 struct reply
 {
   int errnum;
   int has_error;
+  int n_fds;
   char msg[REPLY_MSG_MAX];
 };
 
 /* What the child is to do. */
 struct child_job
 {
-  pid_t pid;
-  const struct net_tap_config *tap; /* NULL: only lo */
+  int user_fd;                      /* the namespaces to join; -1: stay */
+  int net_fd;
+  bool is_lo;                       /* bring lo up */
+  const struct net_tap_config *tap; /* NULL: no tap */
+  size_t n_sockets;                 /* TCP sockets to make */
+};
+
+/* What the child sent back. */
+struct child_fds
+{
+  int fds[REPLY_FDS_MAX];
+  size_t n;
 };
 
 /* ---- inside the container's network namespace --------------------------------- */
@@ -221,37 +244,23 @@ check_other_netns (pid_t pid, struct error **err)
 }
 
 static int
-join_ns (pid_t pid, const char *ns, int nstype, struct error **err)
+join_namespaces (const struct child_job *job, struct error **err)
 {
-  cleanup_close int fd = open_ns (pid, ns, err);
-
-  if (fd < 0)
-    return -1;
-  if (setns (fd, nstype) < 0)
-    return err_make (err, errno, "join the %s namespace of process %d", ns, (int) pid);
+  if (job->user_fd >= 0 && setns (job->user_fd, CLONE_NEWUSER) < 0)
+    return err_make (err, errno, "join the container's user namespace");
+  if (job->net_fd >= 0 && setns (job->net_fd, CLONE_NEWNET) < 0)
+    return err_make (err, errno, "join the container's network namespace");
   return 0;
-}
-
-static int
-join_namespaces (pid_t pid, struct error **err)
-{
-  bool is_same_user;
-
-  if (is_same_ns (pid, "user", &is_same_user, err) < 0)
-    return -1;
-  if (!is_same_user && join_ns (pid, "user", CLONE_NEWUSER, err) < 0)
-    return -1;
-  return join_ns (pid, "net", CLONE_NEWNET, err);
 }
 
 /* ---- the child ----------------------------------------------------------------- */
 
 static int
-send_reply (int sock, const struct error *e, int fd)
+send_reply (int sock, const struct error *e, const struct child_fds *fds)
 {
   struct reply r;
   struct iovec iov = { &r, sizeof r };
-  char cbuf[CMSG_SPACE (sizeof (int))];
+  char cbuf[CMSG_SPACE (sizeof (int) * REPLY_FDS_MAX)];
   struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
   ssize_t n;
 
@@ -262,18 +271,19 @@ send_reply (int sock, const struct error *e, int fd)
       r.errnum = e->errnum;
       snprintf (r.msg, sizeof r.msg, "%s", e->msg);
     }
-  if (fd >= 0)
+  if (e == NULL && fds->n > 0)
     {
       struct cmsghdr *c;
 
+      r.n_fds = (int) fds->n;
       memset (cbuf, 0, sizeof cbuf);
       msg.msg_control = cbuf;
-      msg.msg_controllen = sizeof cbuf;
+      msg.msg_controllen = CMSG_SPACE (sizeof (int) * fds->n);
       c = CMSG_FIRSTHDR (&msg);
       c->cmsg_level = SOL_SOCKET;
       c->cmsg_type = SCM_RIGHTS;
-      c->cmsg_len = CMSG_LEN (sizeof (int));
-      memcpy (CMSG_DATA (c), &fd, sizeof fd);
+      c->cmsg_len = CMSG_LEN (sizeof (int) * fds->n);
+      memcpy (CMSG_DATA (c), fds->fds, sizeof (int) * fds->n);
     }
   do
     n = sendmsg (sock, &msg, MSG_NOSIGNAL);
@@ -281,76 +291,99 @@ send_reply (int sock, const struct error *e, int fd)
   return n == (ssize_t) sizeof r ? 0 : -1;
 }
 
-/* No TIME_WAIT in the container's network namespace.  libslirp connects
- * to the container for a published port with the host client's source
- * port (as from the gateway), and hosts reuse source ports within the 60
- * seconds a server that closed first holds the old connection: the new
- * SYN then meets that TIME_WAIT, which refuses it unless its sequence
- * number is after the old connection's (slirp's grow slowly; see the end
- * of guard.c), and slirp may still hold the old connection too, so that
- * the two get each other's segments; under load some connections stall
- * or are reset.  The namespace is the container's alone, and its only
- * link is slirp, which neither duplicates nor delays segments past a
- * connection's end: what TIME_WAIT guards against cannot come.  Linux
- * then closes such a connection at once (the per-namespace limit on
- * TIME_WAIT sockets, as if the table were full).  Best effort: without
- * it, net_synretry still repeats refused SYNs. */
-static void
-disable_time_wait (void)
+/* Sockets for the relay (relay.c), made in this child's network
+ * namespace, appended to FDS. */
+static int
+create_pool (size_t n, struct child_fds *fds, struct error **err)
 {
-  int fd = open ("/proc/sys/net/ipv4/tcp_max_tw_buckets", O_WRONLY | O_CLOEXEC);
+  for (size_t i = 0; i < n && fds->n < REPLY_FDS_MAX; i++)
+    {
+      int fd = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
-  if (fd < 0)
-    return;
-  /* A failure leaves the kernel's default, which net_synretry copes with. */
-  while (write (fd, "0\n", 2) < 0 && errno == EINTR)
-    ;
-  close (fd);
+      if (fd < 0)
+        return err_make (err, errno, "create a socket in the container's network namespace");
+      fds->fds[fds->n++] = fd;
+    }
+  return 0;
 }
 
 static int
-child_work (const struct child_job *job, int *tap_fd, struct error **err)
+child_work (const struct child_job *job, struct child_fds *fds, struct error **err)
 {
   cleanup_close int sock = -1;
+  int tap_fd;
 
-  if (join_namespaces (job->pid, err) < 0)
+  if (join_namespaces (job, err) < 0)
     return -1;
-  sock = ioctl_sock (err);
-  if (sock < 0 || set_link_up (sock, "lo", err) < 0)
-    return -1;
-  if (job->tap == NULL)
-    return 0;
-  /* /proc/sys/net is the namespace of whoever opens it: this child's. */
-  disable_time_wait ();
-  *tap_fd = create_tap (job->tap->name, err);
-  if (*tap_fd < 0)
-    return -1;
-  return configure_tap (sock, job->tap, err);
+  if (job->is_lo)
+    {
+      sock = ioctl_sock (err);
+      if (sock < 0 || set_link_up (sock, "lo", err) < 0)
+        return -1;
+    }
+  if (job->tap)
+    {
+      tap_fd = create_tap (job->tap->name, err);
+      if (tap_fd < 0)
+        return -1;
+      fds->fds[fds->n++] = tap_fd;
+      if (configure_tap (sock, job->tap, err) < 0)
+        return -1;
+    }
+  return create_pool (job->n_sockets, fds, err);
 }
 
 static __attribute__ ((noreturn)) void
 child_main (const struct child_job *job, int sock)
 {
   cleanup_error struct error *err = NULL;
-  int tap_fd = -1;
-  int rc = child_work (job, &tap_fd, &err);
+  struct child_fds fds = { .n = 0 };
+  int rc = child_work (job, &fds, &err);
 
-  if (send_reply (sock, rc < 0 ? err : NULL, rc < 0 ? -1 : tap_fd) < 0)
+  if (send_reply (sock, rc < 0 ? err : NULL, &fds) < 0)
     _exit (1);
   _exit (rc < 0 ? 1 : 0);
 }
 
 /* ---- the parent ---------------------------------------------------------------- */
 
+static void
+close_fds (struct child_fds *fds)
+{
+  for (size_t i = 0; i < fds->n; i++)
+    close (fds->fds[i]);
+  fds->n = 0;
+}
+
+static void
+take_fds (struct msghdr *msg, struct child_fds *fds)
+{
+  for (struct cmsghdr *c = CMSG_FIRSTHDR (msg); c; c = CMSG_NXTHDR (msg, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+      {
+        size_t n = (c->cmsg_len - CMSG_LEN (0)) / sizeof (int);
+
+        for (size_t i = 0; i < n; i++)
+          {
+            int fd;
+
+            memcpy (&fd, CMSG_DATA (c) + i * sizeof fd, sizeof fd);
+            if (fds->n < REPLY_FDS_MAX)
+              fds->fds[fds->n++] = fd;
+            else
+              close (fd);
+          }
+      }
+}
+
 static int
-receive_reply (int sock, int *fd, struct error **err)
+receive_reply (int sock, struct child_fds *fds, struct error **err)
 {
   struct reply r;
   struct iovec iov = { &r, sizeof r };
-  char cbuf[CMSG_SPACE (sizeof (int))];
+  char cbuf[CMSG_SPACE (sizeof (int) * REPLY_FDS_MAX)];
   struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
                         .msg_controllen = sizeof cbuf };
-  struct cmsghdr *c;
   ssize_t n;
 
   do
@@ -360,9 +393,7 @@ receive_reply (int sock, int *fd, struct error **err)
     return err_make (err, errno, "read the network helper's reply");
   if (n == 0)
     return 1; /* EOF: the child died; its status says how */
-  c = CMSG_FIRSTHDR (&msg);
-  if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-    memcpy (fd, CMSG_DATA (c), sizeof *fd);
+  take_fds (&msg, fds);
   if (n != (ssize_t) sizeof r)
     return err_make (err, 0, "the network helper sent a short reply");
   if (r.has_error)
@@ -370,6 +401,9 @@ receive_reply (int sock, int *fd, struct error **err)
       r.msg[sizeof r.msg - 1] = '\0';
       return err_make (err, r.errnum, "%s", r.msg);
     }
+  if ((msg.msg_flags & MSG_CTRUNC) || r.n_fds < 0 || (size_t) r.n_fds != fds->n)
+    return err_make (err, 0, "the network helper passed %zu descriptors, not %d", fds->n,
+                     r.n_fds);
   return 0;
 }
 
@@ -389,15 +423,13 @@ reap (pid_t child, struct error **err)
 }
 
 static int
-run_child (const struct child_job *job, int *fd, struct error **err)
+run_child (const struct child_job *job, struct child_fds *fds, struct error **err)
 {
   cleanup_error struct error *reap_err = NULL;
   int sv[2];
   pid_t child;
   int rc;
 
-  if (check_other_netns (job->pid, err) < 0)
-    return -1;
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     return err_make (err, errno, "create the network helper's socket");
   child = fork ();
@@ -415,44 +447,133 @@ run_child (const struct child_job *job, int *fd, struct error **err)
       child_main (job, sv[1]);
     }
   close (sv[1]);
-  rc = receive_reply (sv[0], fd, err);
+  rc = receive_reply (sv[0], fds, err);
   close (sv[0]);
   if (reap (child, &reap_err) < 0 && rc >= 0)
     rc = err_make (err, reap_err->errnum, "%s", reap_err->msg);
-  if (rc < 0 && *fd >= 0)
-    close (steal_fd (fd));
+  else if (rc > 0)
+    rc = err_make (err, 0, "the network helper exited without a reply");
+  if (rc != 0)
+    close_fds (fds);
   return rc;
+}
+
+/* Open the namespaces of process PID for a child to join: its user
+ * namespace only when it is not ours (rootless: CAP_NET_ADMIN over a
+ * network namespace counts in the user namespace that owns it, and joining
+ * the namespace we created gives us every capability there). */
+static int
+open_container_ns (pid_t pid, struct net_netns *ns, struct error **err)
+{
+  bool is_same_user;
+
+  if (check_other_netns (pid, err) < 0 || is_same_ns (pid, "user", &is_same_user, err) < 0)
+    return -1;
+  if (!is_same_user)
+    {
+      ns->user_fd = open_ns (pid, "user", err);
+      if (ns->user_fd < 0)
+        return -1;
+    }
+  ns->net_fd = open_ns (pid, "net", err);
+  return ns->net_fd < 0 ? -1 : 0;
+}
+
+void
+net_netns_init (struct net_netns *ns)
+{
+  ns->user_fd = -1;
+  ns->net_fd = -1;
+  ns->n_pool = 0;
+}
+
+void
+net_netns_close (struct net_netns *ns)
+{
+  if (ns->user_fd >= 0)
+    close (ns->user_fd);
+  if (ns->net_fd >= 0)
+    close (ns->net_fd);
+  for (size_t i = 0; i < ns->n_pool; i++)
+    close (ns->pool[i]);
+  net_netns_init (ns);
+}
+
+static void
+add_to_pool (struct net_netns *ns, struct child_fds *fds, size_t from)
+{
+  for (size_t i = from; i < fds->n; i++)
+    if (ns->n_pool < NET_NETNS_POOL)
+      ns->pool[ns->n_pool++] = fds->fds[i];
+    else
+      close (fds->fds[i]);
+}
+
+int
+net_netns_fill (struct net_netns *ns, struct error **err)
+{
+  struct child_job job = { ns->user_fd, ns->net_fd, false, NULL, NET_NETNS_POOL - ns->n_pool };
+  struct child_fds fds = { .n = 0 };
+
+  if (job.n_sockets == 0)
+    return 0;
+  if (run_child (&job, &fds, err) != 0)
+    return err_wrap (err, "create sockets in the container's network namespace");
+  add_to_pool (ns, &fds, 0);
+  return 0;
 }
 
 int
 net_tap_open (pid_t container_pid, const struct net_tap_config *cfg, int *tap_fd,
-              struct error **err)
+              struct net_netns *ns, struct error **err)
 {
-  struct child_job job = { container_pid, cfg };
-  int fd = -1;
+  struct child_job job = { -1, -1, true, cfg, NET_NETNS_POOL };
+  struct child_fds fds = { .n = 0 };
 
-  if (run_child (&job, &fd, err) < 0)
-    return err_wrap (err, "create \"%s\" in the network namespace of process %d", cfg->name,
-                     (int) container_pid);
-  if (fd < 0)
-    return err_make (err, 0, "create \"%s\" in the network namespace of process %d: the "
-                     "helper passed no descriptor", cfg->name, (int) container_pid);
-  *tap_fd = fd;
+  net_netns_init (ns);
+  if (open_container_ns (container_pid, ns, err) < 0)
+    goto fail;
+  job.user_fd = ns->user_fd;
+  job.net_fd = ns->net_fd;
+  if (run_child (&job, &fds, err) != 0)
+    goto fail;
+  if (fds.n == 0)
+    {
+      err_make (err, 0, "the helper passed no descriptor");
+      goto fail;
+    }
+  *tap_fd = fds.fds[0];
+  add_to_pool (ns, &fds, 1);
   return 0;
+
+fail:
+  net_netns_close (ns);
+  return err_wrap (err, "create \"%s\" in the network namespace of process %d", cfg->name,
+                   (int) container_pid);
 }
 
 int
 net_loopback_up (pid_t container_pid, struct error **err)
 {
-  struct child_job job = { container_pid, NULL };
-  int fd = -1;
+  struct child_job job = { -1, -1, true, NULL, 0 };
+  struct child_fds fds = { .n = 0 };
+  struct net_netns ns;
 
-  if (run_child (&job, &fd, err) < 0)
-    return err_wrap (err, "bring lo up in the network namespace of process %d",
-                     (int) container_pid);
-  if (fd >= 0)
-    close (fd);
+  net_netns_init (&ns);
+  if (open_container_ns (container_pid, &ns, err) < 0)
+    goto fail;
+  job.user_fd = ns.user_fd;
+  job.net_fd = ns.net_fd;
+  if (run_child (&job, &fds, err) != 0)
+    goto fail;
+  close_fds (&fds);
+  net_netns_close (&ns);
   return 0;
+
+fail:
+  net_netns_close (&ns);
+  return err_wrap (err, "bring lo up in the network namespace of process %d",
+                   (int) container_pid);
 }
 
 void

@@ -74,6 +74,7 @@ container_net_created (void *data, pid_t pid, struct error **err)
 {
   struct container_net *n = data;
   struct net_tap_config tc;
+  struct net_netns ns;
   int tap = -1;
 
   if (n->mode.kind == NET_MODE_NONE)
@@ -83,9 +84,9 @@ container_net_created (void *data, pid_t pid, struct error **err)
   if (net_ports_reserve (&n->ports, err) < 0)
     return -1;
   net_tap_config_from_opts (&n->mode.slirp, &tc);
-  if (net_tap_open (pid, &tc, &tap, err) < 0)
+  if (net_tap_open (pid, &tc, &tap, &ns, err) < 0)
     return err_wrap (err, "set up the network");
-  n->slirp = net_slirp_new (&n->mode.slirp, tap, err);
+  n->slirp = net_slirp_new (&n->mode.slirp, tap, &ns, err);
   if (n->slirp == NULL)
     return err_wrap (err, "set up the network");
   if (net_slirp_add_ports (n->slirp, &n->ports, err) < 0)
