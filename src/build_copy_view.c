@@ -224,11 +224,11 @@ build_copy_view_lstat (const struct build_copy_view *v, const char *rel, struct 
 char *
 build_copy_resolve_dest (const struct build_copy_view *v, const char *rel, struct error **err)
 {
-  cleanup_strv char **todo = build_copy_path_components (rel);
+  cleanup_strv char **pending = build_copy_path_components (rel);
   cleanup_strv char **done = xcalloc (1, sizeof *done);
   int n_links = 0;
 
-  for (size_t i = 0; todo[i];)
+  for (size_t i = 0; pending[i];)
     {
       cleanup_free char *cand = NULL;
       char target[4096];
@@ -236,7 +236,7 @@ build_copy_resolve_dest (const struct build_copy_view *v, const char *rel, struc
       struct stat st;
       int root_fd = -1;
 
-      done = strv_append (done, todo[i]);
+      done = strv_append (done, pending[i]);
       cand = str_join (done, "/");
       if (build_copy_view_lstat (v, cand, &st, &root_fd) < 0 || !S_ISLNK (st.st_mode))
         {
@@ -252,13 +252,13 @@ build_copy_resolve_dest (const struct build_copy_view *v, const char *rel, struc
       free (done[strv_len (done) - 1]);
       done[strv_len (done) - 1] = NULL;
       {
-        cleanup_free char *rest = str_join (todo + i + 1, "/");
+        cleanup_free char *rest = str_join (pending + i + 1, "/");
         cleanup_free char *base = str_join (done, "/");
         cleanup_free char *next
             = target[0] == '/' ? xasprintf ("%s/%s", target, rest)
                                : xasprintf ("%s/%s/%s", base, target, rest);
-        strv_free (todo);
-        todo = build_copy_path_components (next);
+        strv_free (pending);
+        pending = build_copy_path_components (next);
         strv_free (done);
         done = xcalloc (1, sizeof *done);
         i = 0;

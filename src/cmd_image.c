@@ -6,54 +6,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "build_cache.h"
 #include "cli.h"
 #include "commands.h"
-#include "events.h"
 #include "images.h"
-#include "libutil/log.h"
 #include "libutil/mem.h"
 
-static int
-prune_images (struct skiff_context *ctx, bool is_all, struct error **err)
+static void
+print_pruned (const struct storage_image *img, void *data)
 {
-  cleanup_storage struct storage_store *s = NULL;
-  struct storage_image **all = NULL;
-  int r = 0;
-
-  if (images_open (ctx, true, &s, err) < 0 || storage_lock (s, true, err) < 0)
-    return -1;
-  if (storage_image_list (s, &all, err) < 0)
-    return -1;
-  for (size_t i = 0; all[i] && r == 0; i++)
-    {
-      /* Dangling: no name, and no repo digest either (an image pulled by
-       * digest is named by that). */
-      if (!is_all && ((all[i]->names && all[i]->names[0])
-                      || (all[i]->digests && all[i]->digests[0])))
-        continue;
-      /* prune skips what containers use rather than failing on it */
-      if (images_check_unused (all[i], ctx, NULL) < 0)
-        continue;
-      r = storage_image_delete (s, all[i]->id, images_check_unused, ctx, NULL, err);
-      if (r == 0)
-        printf ("%s\n", images_hex_id (all[i]->id));
-      if (r == 0)
-        events_image (ctx, "remove", all[i]->id, NULL);
-    }
-  storage_image_vec_free (all);
-  /* The build cache's entries were among the dangling images. */
-  if (r == 0)
-    r = build_cache_drop (ctx->root, err);
-  if (r == 0)
-    r = storage_repair (s, true, err);
-  storage_unlock (s);
-  if (r == 0 && images_purge_trash (ctx, s, err) < 0)
-    {
-      log_warn ("%s", (*err)->msg);
-      err_release (err);
-    }
-  return r;
+  (void) data;
+  printf ("%s\n", images_hex_id (img->id));
 }
 
 static int
@@ -92,7 +54,7 @@ run_prune (struct skiff_context *ctx, int argc, char **argv, struct error **err)
                           : "WARNING! This command removes all dangling images.\nAre you "
                             "sure you want to continue?"))
     return 0;
-  return prune_images (ctx, is_all, err);
+  return images_prune (ctx, is_all, print_pruned, NULL, err);
 }
 
 static int

@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "build_cache.h"
 #include "cli.h"
 #include "commands.h"
 #include "container.h"
@@ -24,7 +23,6 @@
 #include "libutil/fs.h"
 #include "libutil/human.h"
 #include "libutil/jobj.h"
-#include "libutil/log.h"
 #include "libutil/mem.h"
 #include "libutil/table.h"
 #include "storage/storage.h"
@@ -453,53 +451,23 @@ prune_containers (struct skiff_context *ctx, const struct usage *u, uint64_t *re
   return 0;
 }
 
-/* Remove dangling images, or with IS_ALL every image no container uses
- * (read again: the containers just removed no longer hold theirs). */
-static int
-prune_images (struct skiff_context *ctx, bool is_all, uint64_t *reclaimed, struct error **err)
+/* system prune's image part: "Deleted Images", then their IDs, counted. */
+struct pruned_images
 {
-  cleanup_storage struct storage_store *s = NULL;
-  struct storage_image **all = NULL;
-  bool is_first = true;
-  int r = 0;
+  bool is_first;
+  uint64_t *reclaimed;
+};
 
-  if (images_open (ctx, true, &s, err) < 0 || storage_lock (s, true, err) < 0)
-    return -1;
-  if (storage_image_list (s, &all, err) < 0)
-    {
-      storage_unlock (s);
-      return -1;
-    }
-  for (size_t i = 0; all[i] && r == 0; i++)
-    {
-      if (!is_all && ((all[i]->names && all[i]->names[0])
-                      || (all[i]->digests && all[i]->digests[0])))
-        continue;
-      if (images_check_unused (all[i], ctx, NULL) < 0)
-        continue;
-      r = storage_image_delete (s, all[i]->id, images_check_unused, ctx, NULL, err);
-      if (r < 0)
-        break;
-      if (is_first)
-        printf ("Deleted Images\n");
-      is_first = false;
-      printf ("%s\n", images_hex_id (all[i]->id));
-      events_image (ctx, "remove", all[i]->id, NULL);
-      *reclaimed += all[i]->size;
-    }
-  storage_image_vec_free (all);
-  /* The build cache's entries were among the dangling images. */
-  if (r == 0)
-    r = build_cache_drop (ctx->root, err);
-  if (r == 0)
-    r = storage_repair (s, true, err);
-  storage_unlock (s);
-  if (r == 0 && images_purge_trash (ctx, s, err) < 0)
-    {
-      log_warn ("%s", (*err)->msg);
-      err_release (err);
-    }
-  return r;
+static void
+count_pruned (const struct storage_image *img, void *data)
+{
+  struct pruned_images *p = data;
+
+  if (p->is_first)
+    printf ("Deleted Images\n");
+  p->is_first = false;
+  printf ("%s\n", images_hex_id (img->id));
+  *p->reclaimed += img->size;
 }
 
 /* Remove the volumes no container uses, looked up again after the
@@ -588,7 +556,10 @@ run_prune (struct skiff_context *ctx, int argc, char **argv, struct error **err)
     r = prune_containers (ctx, &u, &reclaimed, err);
   usage_free (&u);
   if (r == 0)
-    r = prune_images (ctx, is_all, &reclaimed, err);
+    {
+      struct pruned_images p = { .is_first = true, .reclaimed = &reclaimed };
+      r = images_prune (ctx, is_all, count_pruned, &p, err);
+    }
   if (r == 0 && is_volumes)
     r = prune_volumes (ctx, &reclaimed, err);
   if (r < 0)

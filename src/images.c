@@ -6,8 +6,10 @@
 #include <string.h>
 
 #include "container.h"
+#include "build_cache.h"
 #include "container_ops.h"
 #include "context.h"
+#include "events.h"
 #include "images.h"
 #include "libutil/log.h"
 #include "libutil/mem.h"
@@ -175,5 +177,49 @@ images_remove_containers (struct skiff_context *ctx, const char *id, struct erro
     if (all[i]->image_id && strcmp (all[i]->image_id, id) == 0)
       r = container_rm (ctx, all[i], true, err);
   container_vec_free (all);
+  return r;
+}
+
+int
+images_prune (struct skiff_context *ctx, bool is_all, images_pruned_fn on_pruned, void *data,
+              struct error **err)
+{
+  cleanup_storage struct storage_store *s = NULL;
+  struct storage_image **all = NULL;
+  int r = 0;
+
+  if (images_open (ctx, true, &s, err) < 0 || storage_lock (s, true, err) < 0)
+    return -1;
+  if (storage_image_list (s, &all, err) < 0)
+    {
+      storage_unlock (s);
+      return -1;
+    }
+  for (size_t i = 0; all[i] && r == 0; i++)
+    {
+      if (!is_all && ((all[i]->names && all[i]->names[0])
+                      || (all[i]->digests && all[i]->digests[0])))
+        continue;
+      /* prune skips what containers use rather than failing on it */
+      if (images_check_unused (all[i], ctx, NULL) < 0)
+        continue;
+      r = storage_image_delete (s, all[i]->id, images_check_unused, ctx, NULL, err);
+      if (r < 0)
+        break;
+      events_image (ctx, "remove", all[i]->id, NULL);
+      if (on_pruned)
+        on_pruned (all[i], data);
+    }
+  storage_image_vec_free (all);
+  if (r == 0)
+    r = build_cache_drop (ctx->root, err);
+  if (r == 0)
+    r = storage_repair (s, true, err);
+  storage_unlock (s);
+  if (r == 0 && images_purge_trash (ctx, s, err) < 0)
+    {
+      log_warn ("%s", (*err)->msg);
+      err_release (err);
+    }
   return r;
 }

@@ -40,6 +40,18 @@ int images_purge_trash (struct skiff_context *ctx, struct storage_store *s,
  * podman says it. */
 int images_check_unused (const struct storage_image *img, void *data, struct error **err);
 
+/* Told of each image images_prune() removed, for the caller's output. */
+typedef void (*images_pruned_fn) (const struct storage_image *img, void *data);
+
+/* Remove the dangling images (no name and no repo digest: one pulled by
+ * digest is named by that), or with IS_ALL every image, skipping those a
+ * container uses (read now, so containers just removed hold none); then
+ * drop the build cache, whose entries were among them, repair the store
+ * and purge its trash.  Each removal is an event and goes to ON_PRUNED
+ * (may be NULL) with DATA.  Image prune and system prune share it. */
+int images_prune (struct skiff_context *ctx, bool is_all, images_pruned_fn on_pruned, void *data,
+                  struct error **err) __attribute__ ((warn_unused_result));
+
 /* Remove every container made from image ID (for rmi -f). */
 int images_remove_containers (struct skiff_context *ctx, const char *id, struct error **err)
     __attribute__ ((warn_unused_result));

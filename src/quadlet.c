@@ -419,9 +419,9 @@ storage_source (struct conv *c, const char *source)
     {
       const struct quadlet_unit *v = find_unit (c, s);
       /* podman 4.x names an unknown one's volume from its file name. */
-      cleanup_quadlet_unit struct quadlet_unit *stub = v ? NULL : quadlet_unit_new (s);
+      cleanup_quadlet_unit struct quadlet_unit *bare = v ? NULL : quadlet_unit_new (s);
       cleanup_free char *unit = quadlet_service_name (s);
-      char *name = quadlet_volume_name (v ? v : stub);
+      char *name = quadlet_volume_name (v ? v : bare);
 
       quadlet_unit_add (c->service, "Unit", "Requires", unit);
       quadlet_unit_add (c->service, "Unit", "After", unit);
